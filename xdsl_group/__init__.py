@@ -1,0 +1,15 @@
+"""xdsl-group: neural-network operators as loop nests, transformed by compiler passes.
+
+The stable API:
+
+- `parse(text)`: MLIR text to a verified `ModuleOp`;
+- `apply(module, pipeline)`: run an `xdsl-opt -p` pipeline on a copy;
+- `interpret(module, func_name, *arrays)`: run a function on numpy arrays.
+
+Every refusal raises `LoopnestError` (a one-line diagnostic).
+"""
+
+from xdsl_group.api import apply, interpret, parse
+from xdsl_group.errors import LoopnestError
+
+__all__ = ["LoopnestError", "apply", "interpret", "parse"]

@@ -1,0 +1,641 @@
+"""The `loopnest` dialect: affine loop nests with named loops.
+
+A `loopnest.for` is a counted loop `for name in range(lb, ub, step)` whose
+bounds are affine expressions of the induction variables of enclosing loops
+and integer constants.  Its name is the handle transformations use.  Bodies
+hold further loops, `loopnest.load`/`loopnest.store` (memref accesses with
+affine indices) and `arith` arithmetic.  Nests may be imperfect.
+
+Custom syntax (reads like the Python it models)::
+
+    loopnest.for co %co in range(8) {
+      loopnest.for ci %ci in range(%co floordiv 2, 8, 2) {
+        %v = loopnest.load %I[%ci, %co + 1] : memref<8x9xf32>
+        loopnest.store %v, %O[%co] : memref<8xf32>
+      }
+    }
+
+Bounds and indices are stored as `AffineMap`s over *dims* (never symbols)
+plus the SSA values bound to those dims, so they survive any printing.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+
+from xdsl.dialects.builtin import (
+    AffineMapAttr,
+    FileLineColLoc,
+    IndexType,
+    IntAttr,
+    IntegerAttr,
+    MemRefType,
+    StringAttr,
+)
+from xdsl.ir import Attribute, Block, BlockArgument, Dialect, Operation, Region, SSAValue
+from xdsl.ir.affine import (
+    AffineBinaryOpExpr,
+    AffineBinaryOpKind,
+    AffineConstantExpr,
+    AffineDimExpr,
+    AffineExpr,
+    AffineMap,
+    AffineSymExpr,
+)
+from xdsl.irdl import (
+    IRDLOperation,
+    irdl_op_definition,
+    lazy_traits_def,
+    operand_def,
+    prop_def,
+    region_def,
+    result_def,
+    traits_def,
+    var_operand_def,
+)
+from xdsl.parser import Parser, UnresolvedOperand
+from xdsl.parser.affine_parser import AffineParser
+from xdsl.printer import Printer
+from xdsl.traits import (
+    HasParent,
+    IsTerminator,
+    RecursiveMemoryEffect,
+    SingleBlockImplicitTerminator,
+    ensure_terminator,
+)
+from xdsl.utils.exceptions import VerifyException
+
+from xdsl_group.errors import format_diagnostic
+
+_BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$.]*")
+_KEYWORDS = {"in", "range", "attributes"}
+
+
+# --------------------------------------------------------------------------
+# Affine expression helpers shared by the ops
+# --------------------------------------------------------------------------
+
+
+def non_affine_reason(expr: AffineExpr) -> str | None:
+    """Why `expr` is not a (dim-only) affine expression, or None if it is."""
+    match expr:
+        case AffineConstantExpr() | AffineDimExpr():
+            return None
+        case AffineSymExpr():
+            return "uses a symbol; loopnest bounds and indices use dims only"
+        case AffineBinaryOpExpr(kind=kind, lhs=lhs, rhs=rhs):
+            for side in (lhs, rhs):
+                if (reason := non_affine_reason(side)) is not None:
+                    return reason
+            if kind == AffineBinaryOpKind.Mul:
+                if not (
+                    isinstance(lhs, AffineConstantExpr)
+                    or isinstance(rhs, AffineConstantExpr)
+                ):
+                    return f"'{expr}' multiplies two non-constant expressions"
+            elif kind != AffineBinaryOpKind.Add:
+                if not isinstance(rhs, AffineConstantExpr) or rhs.value <= 0:
+                    return (
+                        f"'{expr}' divides by '{rhs}'; the divisor must be a "
+                        "positive constant"
+                    )
+            return None
+    return f"'{expr}' is not an affine expression"
+
+
+def enclosing_loops(op: Operation) -> Iterator[ForOp]:
+    """The `loopnest.for` ops strictly enclosing `op`, innermost first."""
+    parent = op.parent_op()
+    while parent is not None:
+        if isinstance(parent, ForOp):
+            yield parent
+        parent = parent.parent_op()
+
+
+def _verify_affine_operands(
+    op: Operation, what: str, maps: Sequence[AffineMap], operands: Sequence[SSAValue]
+) -> None:
+    for m in maps:
+        if m.num_symbols != 0:
+            raise VerifyException(
+                f"{what} map {m} has symbols; loopnest uses dims bound to "
+                "induction variables only"
+            )
+        if m.num_dims != len(operands):
+            raise VerifyException(
+                f"{what} map {m} has {m.num_dims} dims but {len(operands)} "
+                "operands are given"
+            )
+        for e in m.results:
+            if (reason := non_affine_reason(e)) is not None:
+                raise VerifyException(f"{what} is not affine: {reason}")
+    in_scope = {loop.induction_variable for loop in enclosing_loops(op)}
+    for operand in operands:
+        if operand not in in_scope:
+            shown = operand.name_hint or "an SSA value"
+            if isinstance(operand, BlockArgument) and isinstance(
+                operand.block.parent_op(), ForOp
+            ):
+                raise VerifyException(
+                    f"{what} uses induction variable %{shown} of loop "
+                    f"'{operand.block.parent_op().loop_name.data}', which does not "
+                    "enclose it"
+                )
+            raise VerifyException(
+                f"{what} uses %{shown}, which is not the induction variable of an "
+                "enclosing loopnest.for; bounds and indices must be affine in "
+                "enclosing induction variables and constants"
+            )
+
+
+def _record_location(parser: Parser, op: Operation, start: int) -> None:
+    """Attach `file:line:col` of the op's name so diagnostics can point at it.
+
+    Parsed ops carry no location in xDSL unless the text spells `loc(...)`.
+    """
+    source = parser.lexer.input
+    content = source.content
+    if isinstance(content, bytes):
+        return
+    at = content.rfind(op.name, 0, start)
+    if at < 0:
+        at = start
+    line = content.count("\n", 0, at) + 1
+    col = at - (content.rfind("\n", 0, at) + 1) + 1
+    op.location = FileLineColLoc(StringAttr(source.name), IntAttr(line), IntAttr(col))
+
+
+def _parse_affine_exprs_of_ssa_ids(
+    parser: Parser, delimiter: Parser.Delimiter
+) -> tuple[list[AffineExpr], list[SSAValue]]:
+    """Parse e.g. `(%a + 1, 2 * %b)`; SSA values become dims, in first-use order."""
+    aff = AffineParser(parser._parser_state)  # pyright: ignore[reportPrivateUsage]
+    parse_ssa, _, spans = aff._get_parse_optional_ssa_value()  # pyright: ignore
+    exprs = parser.parse_comma_separated_list(
+        delimiter,
+        lambda: aff._parse_affine_expr(parse_ssa),  # pyright: ignore
+    )
+    # The upstream helper numbers SSA values as symbols; we model them as dims.
+    n = len(spans)
+    dims = [AffineExpr.dimension(i) for i in range(n)]
+    exprs = [e.replace_dims_and_symbols([], dims) for e in exprs]
+    operands = [
+        parser.resolve_operand(UnresolvedOperand(span, 0), IndexType())
+        for span in spans
+    ]
+    return exprs, operands
+
+
+_PRECEDENCE = {
+    AffineBinaryOpKind.Add: 1,
+    AffineBinaryOpKind.Mul: 2,
+    AffineBinaryOpKind.FloorDiv: 2,
+    AffineBinaryOpKind.CeilDiv: 2,
+    AffineBinaryOpKind.Mod: 2,
+}
+
+
+def affine_expr_str(
+    expr: AffineExpr, names: Sequence[str], min_prec: int = 0
+) -> str:
+    """Render `expr` with dim i spelled `names[i]`, MLIR style (`a - b`, not
+    `a + b * -1`), with the fewest parentheses that keep its meaning."""
+    match expr:
+        case AffineConstantExpr(value=v):
+            return str(v)
+        case AffineDimExpr(position=p) | AffineSymExpr(position=p):
+            return names[p]
+        case AffineBinaryOpExpr(kind=kind, lhs=lhs, rhs=rhs):
+            prec = _PRECEDENCE[kind]
+            left = affine_expr_str(lhs, names, prec)
+            if kind == AffineBinaryOpKind.Add:
+                neg = _negated(rhs)
+                if neg is not None:
+                    text = f"{left} - {affine_expr_str(neg, names, prec + 1)}"
+                else:
+                    text = f"{left} + {affine_expr_str(rhs, names, prec)}"
+            else:
+                text = f"{left} {kind.get_token()} {affine_expr_str(rhs, names, prec + 1)}"
+            return f"({text})" if prec < min_prec else text
+    raise ValueError(f"unexpected affine expression {expr}")
+
+
+def _negated(expr: AffineExpr) -> AffineExpr | None:
+    """`e` if `expr` is `e * -1`, `-c` for a negative constant `c`, else None."""
+    if isinstance(expr, AffineConstantExpr) and expr.value < 0:
+        return AffineExpr.constant(-expr.value)
+    if (
+        isinstance(expr, AffineBinaryOpExpr)
+        and expr.kind == AffineBinaryOpKind.Mul
+        and isinstance(expr.rhs, AffineConstantExpr)
+        and expr.rhs.value < 0
+    ):
+        if expr.rhs.value == -1:
+            return expr.lhs
+        return expr.lhs * -expr.rhs.value
+    return None
+
+
+def _print_affine_expr(
+    printer: Printer, expr: AffineExpr, operands: Sequence[SSAValue]
+) -> None:
+    text = affine_expr_str(expr, [f"\0{i}\0" for i in range(len(operands))])
+    # Print SSA names through the printer so they match the rest of the output.
+    parts = text.split("\0")
+    for k, part in enumerate(parts):
+        if k % 2:
+            printer.print_ssa_value(operands[int(part)])
+        else:
+            printer.print_string(part)
+
+
+def _print_access(
+    printer: Printer, memref: SSAValue, m: AffineMap, indices: Sequence[SSAValue]
+) -> None:
+    printer.print_ssa_value(memref)
+    printer.print_string("[")
+    printer.print_list(m.results, lambda e: _print_affine_expr(printer, e, indices))
+    printer.print_string("] : ")
+    printer.print_attribute(memref.type)
+
+
+def _parse_access(
+    parser: Parser,
+) -> tuple[SSAValue, AffineMap, list[SSAValue], MemRefType]:
+    memref = parser.parse_unresolved_operand()
+    exprs, indices = _parse_affine_exprs_of_ssa_ids(parser, Parser.Delimiter.SQUARE)
+    parser.parse_punctuation(":")
+    pos = parser.pos
+    memref_type = parser.parse_type()
+    if not isinstance(memref_type, MemRefType):
+        parser.raise_error("expected a memref type", pos)
+    resolved = parser.resolve_operand(memref, memref_type)
+    return resolved, AffineMap(len(indices), 0, tuple(exprs)), indices, memref_type
+
+
+def _verify_access(op: Operation, memref: SSAValue, m: AffineMap, indices) -> None:
+    memref_type = memref.type
+    assert isinstance(memref_type, MemRefType)
+    rank = memref_type.get_num_dims()
+    if len(m.results) != rank:
+        raise VerifyException(
+            f"{op.name} indexes a memref of rank {rank} with {len(m.results)} "
+            f"indices"
+        )
+    _verify_affine_operands(op, f"{op.name} index", [m], indices)
+
+
+@contextmanager
+def _located(op: Operation) -> Iterator[None]:
+    """Re-raise verifier errors as one diagnostic line naming the op."""
+    try:
+        yield
+    except VerifyException as e:
+        raise VerifyException(format_diagnostic(str(e), op)) from None
+
+
+# --------------------------------------------------------------------------
+# Ops
+# --------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class YieldOp(IRDLOperation):
+    """Terminator of a `loopnest.for` body; implicit in the custom syntax."""
+
+    name = "loopnest.yield"
+
+    traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(ForOp)))
+
+    assembly_format = "attr-dict"
+
+    def __init__(self):
+        super().__init__()
+
+
+@irdl_op_definition
+class ForOp(IRDLOperation):
+    """A named counted loop `for name in range(lower_bound, upper_bound, step)`.
+
+    `lower_bound` and `upper_bound` are single-result affine maps over the same
+    dims, bound to `bound_operands`: induction variables of enclosing loops.
+    """
+
+    name = "loopnest.for"
+
+    bound_operands = var_operand_def(IndexType())
+    loop_name = prop_def(StringAttr)
+    lower_bound = prop_def(AffineMapAttr)
+    upper_bound = prop_def(AffineMapAttr)
+    step = prop_def(IntegerAttr[IndexType])
+
+    body = region_def("single_block")
+
+    traits = traits_def(
+        SingleBlockImplicitTerminator(YieldOp),
+        RecursiveMemoryEffect(),
+    )
+
+    def __init__(
+        self,
+        loop_name: str | StringAttr,
+        lower_bound: AffineMap | int,
+        upper_bound: AffineMap | int,
+        bound_operands: Sequence[SSAValue] = (),
+        step: int = 1,
+        body: Region | Block | Sequence[Operation] | None = None,
+    ):
+        if isinstance(loop_name, str):
+            loop_name = StringAttr(loop_name)
+        n = len(bound_operands)
+        if isinstance(lower_bound, int):
+            lower_bound = AffineMap(n, 0, (AffineExpr.constant(lower_bound),))
+        if isinstance(upper_bound, int):
+            upper_bound = AffineMap(n, 0, (AffineExpr.constant(upper_bound),))
+        if body is None:
+            body = Block(arg_types=(IndexType(),))
+        if isinstance(body, Block):
+            body = Region(body)
+        elif not isinstance(body, Region):
+            block = Block(body, arg_types=(IndexType(),))
+            body = Region(block)
+        super().__init__(
+            operands=[bound_operands],
+            properties={
+                "loop_name": loop_name,
+                "lower_bound": AffineMapAttr(lower_bound),
+                "upper_bound": AffineMapAttr(upper_bound),
+                "step": IntegerAttr(step, IndexType()),
+            },
+            regions=[body],
+        )
+        if body.blocks and body.block.args and not body.block.args[0].name_hint:
+            if _BARE_NAME.fullmatch(loop_name.data):
+                body.block.args[0].name_hint = loop_name.data
+        ensure_terminator(self, SingleBlockImplicitTerminator(YieldOp))
+
+    # -- convenience accessors ---------------------------------------------
+
+    @property
+    def induction_variable(self) -> BlockArgument:
+        return self.body.block.args[0]
+
+    @property
+    def name_str(self) -> str:
+        return self.loop_name.data
+
+    @property
+    def step_value(self) -> int:
+        return self.step.value.data
+
+    def bound_values(self, env: dict[SSAValue, int]) -> tuple[int, int]:
+        """Evaluate (lb, ub) given the values of the bound operands."""
+        dims = [env[v] for v in self.bound_operands]
+        return (
+            self.lower_bound.data.eval(dims, [])[0],
+            self.upper_bound.data.eval(dims, [])[0],
+        )
+
+    def constant_bounds(self) -> tuple[int, int] | None:
+        lb, ub = self.lower_bound.data.results[0], self.upper_bound.data.results[0]
+        if isinstance(lb, AffineConstantExpr) and isinstance(ub, AffineConstantExpr):
+            return lb.value, ub.value
+        return None
+
+    # -- verification --------------------------------------------------------
+
+    def verify_(self) -> None:
+        with _located(self):
+            self._verify()
+
+    def _verify(self) -> None:
+        name = self.loop_name.data
+        if not name:
+            raise VerifyException("loopnest.for has an empty loop name")
+        if self.step.value.data <= 0:
+            raise VerifyException(
+                f"loop '{name}' has step {self.step.value.data}; the step must be "
+                "positive"
+            )
+        block = self.body.block
+        if len(block.args) != 1 or not isinstance(block.args[0].type, IndexType):
+            raise VerifyException(
+                f"loop '{name}' body must have exactly one index argument (the "
+                "induction variable)"
+            )
+        for which, m in (
+            ("lower", self.lower_bound.data),
+            ("upper", self.upper_bound.data),
+        ):
+            if len(m.results) != 1:
+                raise VerifyException(
+                    f"loop '{name}' {which} bound map {m} must have one result"
+                )
+        _verify_affine_operands(
+            self,
+            f"bound of loop '{name}'",
+            [self.lower_bound.data, self.upper_bound.data],
+            self.bound_operands,
+        )
+        for outer in enclosing_loops(self):
+            if outer.loop_name.data == name:
+                raise VerifyException(
+                    f"loop name '{name}' is already used by an enclosing loop; "
+                    "loop names must be unique along each path of a nest"
+                )
+
+    # -- custom syntax -------------------------------------------------------
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        name = self.loop_name.data
+        if _BARE_NAME.fullmatch(name) and name not in _KEYWORDS:
+            printer.print_string(name)
+        else:
+            printer.print_string_literal(name)
+        printer.print_string(" ")
+        printer.print_ssa_value(self.induction_variable)
+        printer.print_string(" in range(")
+        operands = self.bound_operands
+        lb = self.lower_bound.data.results[0]
+        ub = self.upper_bound.data.results[0]
+        step = self.step.value.data
+        if not (isinstance(lb, AffineConstantExpr) and lb.value == 0 and step == 1):
+            _print_affine_expr(printer, lb, operands)
+            printer.print_string(", ")
+        _print_affine_expr(printer, ub, operands)
+        if step != 1:
+            printer.print_string(f", {step}")
+        printer.print_string(")")
+        printer.print_op_attributes(self.attributes, print_keyword=True)
+        printer.print_string(" ")
+        printer.print_region(
+            self.body,
+            print_entry_block_args=False,
+            print_empty_block=False,
+            print_block_terminators=False,
+        )
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ForOp:
+        start = parser.pos
+        name_pos = parser.pos
+        name = parser.parse_optional_str_literal()
+        if name is None:
+            name = parser.parse_optional_identifier()
+        if name is None:
+            parser.raise_error("expected a loop name (identifier or string)", name_pos)
+        iv = parser.parse_argument(expect_type=False)
+        parser.parse_keyword("in")
+        parser.parse_keyword("range")
+        range_pos = parser.pos
+        exprs, operands = _parse_affine_exprs_of_ssa_ids(
+            parser, Parser.Delimiter.PAREN
+        )
+        step = 1
+        if len(exprs) == 1:
+            lb, ub = AffineExpr.constant(0), exprs[0]
+        elif len(exprs) in (2, 3):
+            lb, ub = exprs[0], exprs[1]
+            if len(exprs) == 3:
+                if not isinstance(exprs[2], AffineConstantExpr):
+                    parser.raise_error("the step must be an integer constant", range_pos)
+                step = exprs[2].value
+        else:
+            parser.raise_error("range takes 1 to 3 arguments", range_pos)
+        attrs = parser.parse_optional_attr_dict_with_keyword()
+        body = parser.parse_region((iv.resolve(IndexType()),))
+        n = len(operands)
+        op = cls(
+            name,
+            AffineMap(n, 0, (lb,)),
+            AffineMap(n, 0, (ub,)),
+            operands,
+            step,
+            body,
+        )
+        if attrs is not None:
+            op.attributes |= attrs.data
+        _record_location(parser, op, start)
+        return op
+
+
+@irdl_op_definition
+class LoadOp(IRDLOperation):
+    """`%v = loopnest.load %A[affine indices] : memref<...>`"""
+
+    name = "loopnest.load"
+
+    memref = operand_def(MemRefType)
+    indices = var_operand_def(IndexType())
+    map = prop_def(AffineMapAttr)
+    result = result_def()
+
+    def __init__(
+        self, memref: SSAValue, indices: Sequence[SSAValue], map: AffineMap | None = None
+    ):
+        memref_type = memref.type
+        assert isinstance(memref_type, MemRefType)
+        if map is None:
+            map = AffineMap.identity(len(indices))
+        super().__init__(
+            operands=[memref, indices],
+            properties={"map": AffineMapAttr(map)},
+            result_types=[memref_type.get_element_type()],
+        )
+
+    def verify_(self) -> None:
+        with _located(self):
+            self._verify()
+
+    def _verify(self) -> None:
+        memref_type = self.memref.type
+        assert isinstance(memref_type, MemRefType)
+        if self.result.type != memref_type.get_element_type():
+            raise VerifyException(
+                f"result type {self.result.type} does not match the element type "
+                f"of {memref_type}"
+            )
+        _verify_access(self, self.memref, self.map.data, self.indices)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        _print_access(printer, self.memref, self.map.data, self.indices)
+        printer.print_op_attributes(self.attributes, print_keyword=True)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> LoadOp:
+        start = parser.pos
+        memref, m, indices, _ = _parse_access(parser)
+        op = cls(memref, indices, m)
+        if (attrs := parser.parse_optional_attr_dict_with_keyword()) is not None:
+            op.attributes |= attrs.data
+        _record_location(parser, op, start)
+        return op
+
+
+@irdl_op_definition
+class StoreOp(IRDLOperation):
+    """`loopnest.store %v, %A[affine indices] : memref<...>`"""
+
+    name = "loopnest.store"
+
+    value = operand_def()
+    memref = operand_def(MemRefType)
+    indices = var_operand_def(IndexType())
+    map = prop_def(AffineMapAttr)
+
+    def __init__(
+        self,
+        value: SSAValue,
+        memref: SSAValue,
+        indices: Sequence[SSAValue],
+        map: AffineMap | None = None,
+    ):
+        if map is None:
+            map = AffineMap.identity(len(indices))
+        super().__init__(
+            operands=[value, memref, indices],
+            properties={"map": AffineMapAttr(map)},
+        )
+
+    def verify_(self) -> None:
+        with _located(self):
+            self._verify()
+
+    def _verify(self) -> None:
+        memref_type = self.memref.type
+        assert isinstance(memref_type, MemRefType)
+        if self.value.type != memref_type.get_element_type():
+            raise VerifyException(
+                f"stored value of type {self.value.type} does not match the "
+                f"element type of {memref_type}"
+            )
+        _verify_access(self, self.memref, self.map.data, self.indices)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_ssa_value(self.value)
+        printer.print_string(", ")
+        _print_access(printer, self.memref, self.map.data, self.indices)
+        printer.print_op_attributes(self.attributes, print_keyword=True)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> StoreOp:
+        start = parser.pos
+        value = parser.parse_unresolved_operand()
+        parser.parse_punctuation(",")
+        memref, m, indices, memref_type = _parse_access(parser)
+        resolved = parser.resolve_operand(value, memref_type.get_element_type())
+        op = cls(resolved, memref, indices, m)
+        if (attrs := parser.parse_optional_attr_dict_with_keyword()) is not None:
+            op.attributes |= attrs.data
+        _record_location(parser, op, start)
+        return op
+
+
+Loopnest = Dialect("loopnest", [ForOp, YieldOp, LoadOp, StoreOp], [])
+
+AccessOp = LoadOp | StoreOp

@@ -1,0 +1,38 @@
+"""The project's exception type and its one-line diagnostics."""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import FileLineColLoc, StringAttr
+from xdsl.ir import Operation
+from xdsl.utils.exceptions import PassFailedException
+
+
+def format_diagnostic(message: str, op: Operation | None = None) -> str:
+    """`[file:line:col: ]error: ['op.name' op (loop 'x'): ]message`, MLIR style."""
+    where = ""
+    subject = ""
+    if op is not None:
+        loc = op.location
+        if isinstance(loc, FileLineColLoc):
+            where = f"{loc.filename.data}:{loc.line.data}:{loc.column.data}: "
+        subject = f"'{op.name}' op"
+        loop_name = op.properties.get("loop_name")
+        if isinstance(loop_name, StringAttr):
+            subject += f" (loop '{loop_name.data}')"
+        subject += ": "
+    return f"{where}error: {subject}{message}"
+
+
+class LoopnestError(PassFailedException):
+    """Raised when a pass, the frontend or the runtime refuses its input.
+
+    `str(err)` is a single diagnostic line; `err.reason` is the bare reason and
+    `err.op` the offending operation (if any).  Subclasses xDSL's
+    `PassFailedException`, so `xdsl-opt --verify-diagnostics` reports it like
+    a verifier error.
+    """
+
+    def __init__(self, reason: str, op: Operation | None = None):
+        self.reason = reason
+        self.op = op
+        super().__init__(format_diagnostic(reason, op))
