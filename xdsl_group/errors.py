@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from xdsl.dialects.builtin import FileLineColLoc, StringAttr
 from xdsl.ir import Operation
 from xdsl.utils.exceptions import PassFailedException
 
+_FORMATTED = re.compile(r"^(\S+:\d+:\d+: )?error: ")
+
 
 def format_diagnostic(message: str, op: Operation | None = None) -> str:
     """`[file:line:col: ]error: ['op.name' op (loop 'x'): ]message`, MLIR style."""
+    if op is None and _FORMATTED.match(message):
+        return message
     where = ""
     subject = ""
     if op is not None:

@@ -134,17 +134,23 @@ def _verify_affine_operands(
     in_scope = {loop.induction_variable for loop in enclosing_loops(op)}
     for operand in operands:
         if operand not in in_scope:
-            shown = operand.name_hint or "an SSA value"
-            if isinstance(operand, BlockArgument) and isinstance(
-                operand.block.parent_op(), ForOp
-            ):
+            shown = f"%{operand.name_hint}" if operand.name_hint else "a value"
+            owner = (
+                operand.block.parent_op()
+                if isinstance(operand, BlockArgument)
+                else None
+            )
+            if isinstance(owner, ForOp):
+                if owner is op:
+                    raise VerifyException(
+                        f"{what} uses the loop's own induction variable {shown}"
+                    )
                 raise VerifyException(
-                    f"{what} uses induction variable %{shown} of loop "
-                    f"'{operand.block.parent_op().loop_name.data}', which does not "
-                    "enclose it"
+                    f"{what} uses induction variable {shown} of loop "
+                    f"'{owner.loop_name.data}', which does not enclose it"
                 )
             raise VerifyException(
-                f"{what} uses %{shown}, which is not the induction variable of an "
+                f"{what} uses {shown}, which is not the induction variable of an "
                 "enclosing loopnest.for; bounds and indices must be affine in "
                 "enclosing induction variables and constants"
             )
@@ -173,10 +179,21 @@ def _parse_affine_exprs_of_ssa_ids(
     """Parse e.g. `(%a + 1, 2 * %b)`; SSA values become dims, in first-use order."""
     aff = AffineParser(parser._parser_state)  # pyright: ignore[reportPrivateUsage]
     parse_ssa, _, spans = aff._get_parse_optional_ssa_value()  # pyright: ignore
-    exprs = parser.parse_comma_separated_list(
-        delimiter,
-        lambda: aff._parse_affine_expr(parse_ssa),  # pyright: ignore
-    )
+    def parse_one() -> AffineExpr:
+        pos = parser.pos
+        try:
+            return aff._parse_affine_expr(parse_ssa)  # pyright: ignore
+        except (NotImplementedError, ValueError, ZeroDivisionError) as e:
+            # xDSL's expression builder rejects semi-affine forms by raising.
+            parser.raise_error(
+                f"expression is not affine ({e}); bounds and indices allow "
+                "+, -, * by a constant, and floordiv/ceildiv/mod by a positive "
+                "constant",
+                pos,
+                parser.pos,
+            )
+
+    exprs = parser.parse_comma_separated_list(delimiter, parse_one)
     # The upstream helper numbers SSA values as symbols; we model them as dims.
     n = len(spans)
     dims = [AffineExpr.dimension(i) for i in range(n)]
@@ -281,10 +298,10 @@ def _verify_access(op: Operation, memref: SSAValue, m: AffineMap, indices) -> No
     rank = memref_type.get_num_dims()
     if len(m.results) != rank:
         raise VerifyException(
-            f"{op.name} indexes a memref of rank {rank} with {len(m.results)} "
-            f"indices"
+            f"indexes a memref of rank {rank} with {len(m.results)} "
+            f"ind{'ex' if len(m.results) == 1 else 'ices'}"
         )
-    _verify_affine_operands(op, f"{op.name} index", [m], indices)
+    _verify_affine_operands(op, "index", [m], indices)
 
 
 @contextmanager
@@ -413,17 +430,16 @@ class ForOp(IRDLOperation):
     def _verify(self) -> None:
         name = self.loop_name.data
         if not name:
-            raise VerifyException("loopnest.for has an empty loop name")
+            raise VerifyException("the loop name is empty")
         if self.step.value.data <= 0:
             raise VerifyException(
-                f"loop '{name}' has step {self.step.value.data}; the step must be "
-                "positive"
+                f"step {self.step.value.data} is not positive"
             )
         block = self.body.block
         if len(block.args) != 1 or not isinstance(block.args[0].type, IndexType):
             raise VerifyException(
-                f"loop '{name}' body must have exactly one index argument (the "
-                "induction variable)"
+                "the body must have exactly one index argument (the induction "
+                "variable)"
             )
         for which, m in (
             ("lower", self.lower_bound.data),
@@ -431,11 +447,11 @@ class ForOp(IRDLOperation):
         ):
             if len(m.results) != 1:
                 raise VerifyException(
-                    f"loop '{name}' {which} bound map {m} must have one result"
+                    f"{which} bound map {m} must have one result"
                 )
         _verify_affine_operands(
             self,
-            f"bound of loop '{name}'",
+            "bound",
             [self.lower_bound.data, self.upper_bound.data],
             self.bound_operands,
         )

@@ -1,0 +1,63 @@
+// RUN: xdsl-opt %s --split-input-file --parsing-diagnostics | filecheck %s
+// Errors the custom syntax reports while parsing.
+
+func.func @semi_affine_bound(%A: memref<8xf32>) {
+  loopnest.for i %i in range(4) {
+    loopnest.for j %j in range(%i * %i) {
+    }
+  }
+  func.return
+}
+// CHECK: parse-errors.mlir:6:32
+// CHECK: expression is not affine
+
+// -----
+
+func.func @semi_affine_index(%A: memref<8xf32>) {
+  loopnest.for i %i in range(4) {
+    %v = loopnest.load %A[%i floordiv %i] : memref<8xf32>
+  }
+  func.return
+}
+// CHECK: expression is not affine
+
+// -----
+
+func.func @iv_of_sibling_loop(%A: memref<8xf32>) {
+  loopnest.for i %i in range(4) {
+  }
+  loopnest.for j %j in range(4) {
+    %v = loopnest.load %A[%i] : memref<8xf32>
+  }
+  func.return
+}
+// CHECK: values used but not defined: [%i]
+
+// -----
+
+func.func @symbolic_step(%A: memref<8xf32>) {
+  loopnest.for i %i in range(4) {
+    loopnest.for j %j in range(0, 4, %i) {
+    }
+  }
+  func.return
+}
+// CHECK: the step must be an integer constant
+
+// -----
+
+func.func @range_arity(%A: memref<8xf32>) {
+  loopnest.for i %i in range(0, 4, 1, 1) {
+  }
+  func.return
+}
+// CHECK: range takes 1 to 3 arguments
+
+// -----
+
+func.func @missing_name(%A: memref<8xf32>) {
+  loopnest.for %i in range(4) {
+  }
+  func.return
+}
+// CHECK: expected a loop name (identifier or string)
