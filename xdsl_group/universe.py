@@ -28,8 +28,29 @@ def _convert_loopnest_to_affine() -> type[ModulePass]:
     return ConvertLoopnestToAffinePass
 
 
+def _group_loops() -> type[ModulePass]:
+    from xdsl_group.transforms.group_loops import GroupLoopsPass
+
+    return GroupLoopsPass
+
+
+def _interchange_loops() -> type[ModulePass]:
+    from xdsl_group.transforms.interchange_loops import InterchangeLoopsPass
+
+    return InterchangeLoopsPass
+
+
+def _peel_loops() -> type[ModulePass]:
+    from xdsl_group.transforms.peel_loops import PeelLoopsPass
+
+    return PeelLoopsPass
+
+
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "convert-loopnest-to-affine": _convert_loopnest_to_affine,
+    "group-loops": _group_loops,
+    "interchange-loops": _interchange_loops,
+    "peel-loops": _peel_loops,
 }
 
 UNIVERSE = Universe(
