@@ -186,6 +186,17 @@ def _compactions(plan: Grouping) -> list[Compaction]:
             and memref.block is fn.body.blocks[0]
         ):
             raise LoopnestError(f"{what}: it is not an argument of the function", op=plan.outer)
+        callers = [
+            op
+            for op in fn.get_toplevel_object().walk()
+            if isinstance(op, func.CallOp) and op.callee.root_reference == fn.sym_name
+        ]
+        if callers:
+            raise LoopnestError(
+                f"{what}: @{fn.sym_name.data} is called in the module and its "
+                "signature would change",
+                op=plan.outer,
+            )
         for use in memref.uses:
             if not (isinstance(use.operation, LoadOp | StoreOp) and plan.outer.is_ancestor(use.operation)):
                 raise LoopnestError(

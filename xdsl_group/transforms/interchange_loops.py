@@ -165,9 +165,8 @@ def plan_interchange(
         for band in _order_bands(module, order):
             by_name = {l.name_str: l for l in band}
             plans.append(BandPermutation(band, tuple(by_name[n] for n in order)))
+    plans = [p for p in plans if any(a is not b for a, b in zip(p.band, p.order))]
     for plan in plans:
-        if all(a is b for a, b in zip(plan.band, plan.order)):
-            continue
         _check_structure(plan.band, plan.order)
         _check_effects(plan.band)
         violation = permutation_violation(plan.band, plan.order, strict)

@@ -129,3 +129,19 @@ func.func @mixed(%A: memref<4x12xf32>) {
   }
   func.return
 }
+
+// -----
+
+// COMPACT: error: 'loopnest.for' op (loop 'a'): compact=true cannot shrink %A: @callee is called in the module and its signature would change
+func.func @callee(%A: memref<4x4xf32>) {
+  loopnest.for a %a in range(4) {
+    loopnest.for b %b in range(4) {
+      %v = loopnest.load %A[%a, %b] : memref<4x4xf32>
+    }
+  }
+  func.return
+}
+func.func @caller(%A: memref<4x4xf32>) {
+  func.call @callee(%A) : (memref<4x4xf32>) -> ()
+  func.return
+}
