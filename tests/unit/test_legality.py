@@ -172,3 +172,66 @@ def test_cli_refusal_is_one_line_without_traceback(tmp_path):
     with pytest.raises(LoopnestError) as info:
         xdsl_group.apply(conv, "group-loops{loops=co,ci groups=3}")
     assert str(info.value) == lines[0]
+
+
+STENCIL_3D = """
+func.func @s(%A: memref<5x5x5xf32>) {{
+  loopnest.for i %i in range(1, 4) {{
+    loopnest.for j %j in range(1, 4) {{
+      loopnest.for k %k in range(1, 4) {{
+        %x = loopnest.load %A[%i + {a}, %j + {b}, %k + {c}] : memref<5x5x5xf32>
+        %h = arith.constant 0.5 : f32
+        %y = arith.mulf %x, %h : f32
+        %z = arith.addf %y, %h : f32
+        loopnest.store %z, %A[%i, %j, %k] : memref<5x5x5xf32>
+      }}
+    }}
+  }}
+  func.return
+}}
+"""
+
+
+def run_3d(module):
+    A = np.random.default_rng(5).standard_normal((5, 5, 5)).astype(np.float32)
+    xdsl_group.interpret(module, "s", A)
+    return A
+
+
+def forced_order(module, order):
+    forced = module.clone()
+    band = tuple(loops_named(forced, n)[0] for n in "ijk")
+    plan = BandPermutation(band, tuple(loops_named(forced, n)[0] for n in order))
+    PatternRewriteWalker(PermuteBandPattern({id(band[0]): plan})).rewrite_module(forced)
+    return forced
+
+
+def lex_positive(v):
+    return next((x > 0 for x in v if x != 0), False)
+
+
+@pytest.mark.parametrize(
+    "offset", [p for p in itertools.product((-1, 0, 1), repeat=3) if p != (0, 0, 0)]
+)
+def test_every_permutation_of_3d_stencils(offset):
+    """All 5 non-trivial orders of (i, j, k) for each of the 26 stencils: the
+    refusals are exactly the orders that reverse the dependence distance, and
+    each refused order, forced, indeed computes something else."""
+    module = xdsl_group.parse(STENCIL_3D.format(a=offset[0], b=offset[1], c=offset[2]))
+    original = run_3d(module)
+    # The one dependence: distance +-offset, whichever is lexicographically positive.
+    distance = offset if lex_positive(offset) else tuple(-x for x in offset)
+    for order in itertools.permutations("ijk"):
+        if order == ("i", "j", "k"):
+            continue
+        permuted = tuple(distance["ijk".index(n)] for n in order)
+        legal = lex_positive(permuted)
+        try:
+            result = xdsl_group.apply(module, f"interchange-loops{{order={','.join(order)}}}")
+        except LoopnestError as e:
+            assert not legal, f"{order} refused: {e}"
+            assert "distance (" + ", ".join(map(str, distance)) + ") over loops (i, j, k)" in str(e)
+            assert not np.array_equal(run_3d(forced_order(module, order)), original)
+        else:
+            assert legal, f"{order} accepted for offset {offset}"
+            np.testing.assert_array_equal(run_3d(result), original)
