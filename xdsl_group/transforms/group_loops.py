@@ -42,7 +42,6 @@ from xdsl_group.analysis.polyhedral import (
     LoopContext,
     collect_accesses,
     constant_trip_count,
-    isl_expr,
 )
 from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, enclosing_loops
 from xdsl_group.errors import LoopnestError
@@ -263,7 +262,9 @@ def _compactions(plan: Grouping) -> list[Compaction]:
 
 
 def _check_fits(plan: Grouping, accesses, shifts: list[int], shape: list[int], what: str) -> None:
-    """Every group-local index stays inside the shrunk memref (exact, isl)."""
+    """Every group-local index stays inside the shrunk memref, and no two
+    elements the groups use share a group-local index (exact, isl)."""
+    layout: isl.Map | None = None
     for a in accesses:
         ctx: LoopContext = a.context
         cons = ctx.constraints()
@@ -289,6 +290,17 @@ def _check_fits(plan: Grouping, accesses, shifts: list[int], shape: list[int], w
                 f"{'x'.join(map(str, shape))}",
                 op=plan.outer,
             )
+        local = ", ".join(f"({idx[d]}) - {shifts[d]}*{gname}" for d in range(len(shape)))
+        where = " and ".join(cons)
+        to_local = isl.Map(f"{{ [{dims}] -> L[{local}] : {where} }}")
+        to_full = isl.Map(f"{{ [{dims}] -> F[{', '.join(idx)}] : {where} }}")
+        pairs = to_local.reverse().apply_range(to_full)
+        layout = pairs if layout is None else layout.union(pairs)
+    if layout is not None and not layout.is_single_valued():
+        raise LoopnestError(
+            f"{what}: different groups would share elements of the shrunk memref",
+            op=plan.outer,
+        )
 
 
 def plan_grouping(
@@ -396,6 +408,8 @@ def group(rewriter: PatternRewriter, plan: Grouping) -> None:
 
 @dataclass
 class GroupPattern(RewritePattern):
+    """Applies the planned grouping whose outermost chosen loop is matched."""
+
     plans: dict[int, Grouping] = field(default_factory=dict)
 
     @op_type_rewrite_pattern

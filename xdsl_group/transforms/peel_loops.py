@@ -100,6 +100,8 @@ def peel(rewriter: PatternRewriter, plan: Peel) -> None:
 
 @dataclass
 class PeelPattern(RewritePattern):
+    """Applies the planned peel of the matched loop."""
+
     plans: dict[int, Peel] = field(default_factory=dict)
 
     @op_type_rewrite_pattern

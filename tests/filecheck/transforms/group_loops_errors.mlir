@@ -145,3 +145,17 @@ func.func @caller(%A: memref<4x4xf32>) {
   func.call @callee(%A) : (memref<4x4xf32>) -> ()
   func.return
 }
+
+// -----
+
+// Group g uses A[a][b] for a in [2g, 2g+2), b in [4g, 4g+4); group-locally
+// A[a floordiv 4][b - 4g] would let groups 0 and 1 share row 0.
+// COMPACT: error: 'loopnest.for' op (loop 'a'): compact=true cannot shrink %A: different groups would share elements of the shrunk memref
+func.func @shared(%A: memref<1x8xf32>) {
+  loopnest.for a %a in range(4) {
+    loopnest.for b %b in range(8) {
+      %v = loopnest.load %A[%a floordiv 4, %b] : memref<1x8xf32>
+    }
+  }
+  func.return
+}
