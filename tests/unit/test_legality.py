@@ -124,32 +124,50 @@ def test_api_refusal_leaves_module_untouched(conv, pipeline, reason):
     assert str(conv) == before
 
 
-def test_pass_refuses_before_rewriting_anything():
-    """Two nests, the second illegal: the pass itself must not touch the first."""
-    text = """
-    func.func @f(%A: memref<8x8xf32>, %B: memref<8x8xf32>) {
-      loopnest.for i %i in range(8) {
-        loopnest.for j %j in range(8) {
-          %x = loopnest.load %B[%i, %j] : memref<8x8xf32>
-          loopnest.store %x, %A[%j, %i] : memref<8x8xf32>
-        }
-      }
-      loopnest.for i %i in range(1, 8) {
-        loopnest.for j %j in range(0, 7) {
-          %x = loopnest.load %A[%i - 1, %j + 1] : memref<8x8xf32>
-          loopnest.store %x, %A[%i, %j] : memref<8x8xf32>
-        }
-      }
-      func.return
+TWO_NESTS = """
+func.func @f(%A: memref<8x8xf32>, %B: memref<8x8xf32>) {
+  loopnest.for i %i in range(8) {
+    loopnest.for j %j in range(8) {
+      %x = loopnest.load %B[%i, %j] : memref<8x8xf32>
+      loopnest.store %x, %A[%j, %i] : memref<8x8xf32>
     }
-    """
-    from xdsl_group.context import make_context
-    from xdsl_group.transforms.interchange_loops import InterchangeLoopsPass
+  }
+  loopnest.for k %k in range(2) {
+    loopnest.for i %i in range(%k, 7) {
+      loopnest.for j %j in range(0, 6) {
+        %x = loopnest.load %A[%i - 1, %j + 1] : memref<8x8xf32>
+        loopnest.store %x, %A[%i, %j] : memref<8x8xf32>
+      }
+    }
+  }
+  func.return
+}
+"""
 
-    module = xdsl_group.parse(text)
+
+@pytest.mark.parametrize(
+    "make_pass,reason",
+    [
+        (lambda m: m.InterchangeLoopsPass(loops=("i", "j")), r"distance \(0, 1, -1\) over loops \(k, i, j\)"),
+        (lambda m: m.PeelLoopsPass(loop="i", count=2), "trip count is not constant"),
+        (lambda m: m.GroupLoopsPass(loops=("j",), groups=4), "6 is not divisible by 4"),
+    ],
+)
+def test_pass_refuses_before_rewriting_anything(make_pass, reason):
+    """The first nest is fine, the second is refused: the pass itself (not
+    only `apply`, which works on a copy) must leave the first nest alone."""
+    from xdsl_group.context import make_context
+    from xdsl_group.transforms import group_loops, interchange_loops, peel_loops
+
+    class Passes:
+        InterchangeLoopsPass = interchange_loops.InterchangeLoopsPass
+        PeelLoopsPass = peel_loops.PeelLoopsPass
+        GroupLoopsPass = group_loops.GroupLoopsPass
+
+    module = xdsl_group.parse(TWO_NESTS)
     before = str(module)
-    with pytest.raises(LoopnestError, match=r"distance \(1, -1\)"):
-        InterchangeLoopsPass(loops=("i", "j")).apply(make_context(), module)
+    with pytest.raises(LoopnestError, match=reason):
+        make_pass(Passes).apply(make_context(), module)
     assert str(module) == before
 
 
