@@ -124,3 +124,39 @@ def test_requests_recorded_in_the_ir(conv):
     by_request = xdsl_group.apply(xdsl_group.parse(marked), "group-loops")
     by_option = xdsl_group.apply(conv, "group-loops{loops=co,ci groups=4}")
     assert str(by_request) == str(by_option)
+
+
+AFFINE_BOUNDS = """
+func.func @f(%A: memref<4x12xf32>, %B: memref<4x12xf32>) {
+  loopnest.for i %i in range(4) {
+    loopnest.for j %j in range(%i, %i + 8, 2) {
+      %a = loopnest.load %A[%i, %j] : memref<4x12xf32>
+      %b = loopnest.load %B[%i, %j + 1] : memref<4x12xf32>
+      %s = arith.addf %a, %b : f32
+      loopnest.store %s, %B[%i, %j] : memref<4x12xf32>
+    }
+  }
+  func.return
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "pipeline",
+    [
+        "group-loops{loops=j groups=2}",
+        "group-loops{loops=j groups=4 name=jj}",
+        "peel-loops{loop=j count=1}",
+        "peel-loops{loop=j count=3 side=back}",
+        "peel-loops{loop=i count=1},group-loops{loops=j groups=2},peel-loops{loop=j count=1 side=back}",
+    ],
+)
+def test_strip_mining_and_peeling_with_steps_and_affine_bounds(pipeline):
+    module = xdsl_group.parse(AFFINE_BOUNDS)
+    rng = np.random.default_rng(7)
+    A, B = (rng.standard_normal((4, 12)).astype(np.float32) for _ in range(2))
+    want = B.copy()
+    xdsl_group.interpret(module, "f", A.copy(), want)
+    got = B.copy()
+    xdsl_group.interpret(xdsl_group.apply(module, pipeline), "f", A.copy(), got)
+    np.testing.assert_array_equal(got, want)

@@ -16,7 +16,7 @@ function arguments).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import islpy as isl
 from xdsl.dialects import arith
@@ -186,7 +186,6 @@ class Violation:
     dependence: Dependence
     reversed: isl.Set
     """The distances (in the original loop order) that become negative."""
-    loops: tuple[ForOp, ...] = field(default=())
 
     def describe(self) -> str:
         dep = self.dependence
@@ -234,5 +233,5 @@ def permutation_violation(
         bad = dep.distances.apply(permute).intersect(_lex_negative(n))
         if not bad.is_empty():
             reversed_ = bad.apply(permute.reverse())
-            return Violation(dep, reversed_, tuple(band))
+            return Violation(dep, reversed_)
     return None

@@ -1,5 +1,6 @@
 // RUN: xdsl-opt %examples/conv2d.mlir -p 'group-loops{loops=co,ci groups=4}' | filecheck %s --check-prefix=GCONV
 // RUN: xdsl-opt %examples/conv2d.mlir -p 'group-loops{loops=co,ci groups=4 compact=true name=grp}' | filecheck %s --check-prefix=COMPACT
+// RUN: xdsl-opt %examples/conv2d.mlir -p 'group-loops{loops=ci,co groups=2 compact=true}' | filecheck %s --check-prefix=FIRST
 // RUN: xdsl-opt %examples/conv2d.mlir -p 'interchange-loops{order=co,oh,ci,ow,kh,kw},group-loops{loops=co,ci groups=2}' | filecheck %s --check-prefix=EX1
 // RUN: xdsl-opt %examples/conv2d.mlir -p 'group-loops{loops=co,ci groups=1}' | diff - %examples/conv2d.mlir
 // RUN: xdsl-opt %s -p 'group-loops{loops=j groups=2}' | filecheck %s
@@ -30,6 +31,15 @@
 // COMPACT:               %{{.*}} = loopnest.load %{{.*}}[%[[CO]], %{{.*}}, %{{.*}}] : memref<8x6x6xf32>
 // COMPACT-NEXT:          %{{.*}} = loopnest.load %{{.*}}[%[[CI]], %{{.*}}, %{{.*}}] : memref<8x8x8xf32>
 // COMPACT-NEXT:          %{{.*}} = loopnest.load %{{.*}}[%[[CO]], %[[CI]] - %[[G]] * 2, %[[KH:.*]], %[[KW:.*]]] : memref<8x2x3x3xf32>
+
+// The first listed loop keeps its dimension: with loops=ci,co the co
+// dimension of W shrinks instead (g still goes around the outermost, co).
+
+// FIRST-LABEL: func.func @conv2d(%{{.*}}: memref<8x6x6xf32>, %{{.*}}: memref<8x8x8xf32>, %{{.*}}: memref<4x8x3x3xf32>) {
+// FIRST-NEXT:    loopnest.for g %[[G:.*]] in range(2) {
+// FIRST-NEXT:      loopnest.for co %[[CO:.*]] in range(%[[G]] * 4, %[[G]] * 4 + 4) {
+// FIRST-NEXT:        loopnest.for ci %[[CI:.*]] in range(%[[G]] * 4, %[[G]] * 4 + 4) {
+// FIRST:                 %{{.*}} = loopnest.load %{{.*}}[%[[CO]] - %[[G]] * 4, %[[CI]], %{{.*}}, %{{.*}}] : memref<4x8x3x3xf32>
 
 // The seed's Example 1 order, then grouping: co and ci are not adjacent (oh is
 // between them); g goes around co.
