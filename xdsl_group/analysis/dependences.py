@@ -184,16 +184,16 @@ class Violation:
     """A dependence that a loop permutation would reverse."""
 
     dependence: Dependence
-    reversed: isl.Set
+    reversed_distances: isl.Set
     """The distances (in the original loop order) that become negative."""
 
     def describe(self) -> str:
         dep = self.dependence
         names = ", ".join(loop.name_str for loop in dep.loops)
         comps = ", ".join(
-            _component(self.reversed, k) for k in range(len(dep.loops))
+            _component(self.reversed_distances, k) for k in range(len(dep.loops))
         )
-        sample = self.reversed.sample_point()
+        sample = self.reversed_distances.sample_point()
         example = ", ".join(
             str(sample.get_coordinate_val(isl.dim_type.set, k).to_python())
             for k in range(len(dep.loops))
