@@ -28,8 +28,29 @@ def _convert_loopnest_to_affine() -> type[ModulePass]:
     return ConvertLoopnestToAffinePass
 
 
+def _group_loops() -> type[ModulePass]:
+    from xdsl_group.transforms.group_loops import GroupLoopsPass
+
+    return GroupLoopsPass
+
+
+def _interchange_loops() -> type[ModulePass]:
+    from xdsl_group.transforms.interchange_loops import InterchangeLoopsPass
+
+    return InterchangeLoopsPass
+
+
+def _peel_loops() -> type[ModulePass]:
+    from xdsl_group.transforms.peel_loops import PeelLoopsPass
+
+    return PeelLoopsPass
+
+
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "convert-loopnest-to-affine": _convert_loopnest_to_affine,
+    "group-loops": _group_loops,
+    "interchange-loops": _interchange_loops,
+    "peel-loops": _peel_loops,
 }
 
 UNIVERSE = Universe(
@@ -62,9 +83,29 @@ def _install_cli_excepthook() -> None:
             print(message, file=sys.stderr)
             sys.stderr.flush()
             return
+        if _is_pipeline_error(value, tb):
+            lines = [line.strip() for line in str(value).splitlines() if line.strip()]
+            message = " ".join(lines[:1] + lines[-1:] if len(lines) > 1 else lines)
+            print(f"error: invalid pass pipeline: {message}", file=sys.stderr)
+            sys.stderr.flush()
+            return
         previous(kind, value, tb)
 
     sys.excepthook = hook
+
+
+def _is_pipeline_error(value: BaseException, tb) -> bool:  # pyright: ignore
+    """A bad `-p` pipeline (unknown option, wrong option type, syntax): xDSL
+    raises it while building the pipeline, before reading any IR."""
+    from xdsl.utils.exceptions import ArgSpecParseError
+
+    if isinstance(value, ArgSpecParseError):
+        return True
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == "setup_pipeline" and isinstance(value, ValueError):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 _install_cli_excepthook()

@@ -80,6 +80,15 @@ class LoopContext:
     def dim_names(self) -> list[str]:
         return [f"i{k}" for k in range(self.depth)]
 
+    def bound_strs(self, k: int) -> tuple[str, str]:
+        """isl text of the lower and upper bound of loop k, over `dim_names`."""
+        loop = self.loops[k]
+        names = _operand_names(loop.bound_operands, self.loops[:k])
+        return (
+            isl_expr(loop.lower_bound.data.results[0], names),
+            isl_expr(loop.upper_bound.data.results[0], names),
+        )
+
     def constraints(self) -> list[str]:
         """isl constraints of the loops' bounds and steps, over `dim_names`."""
         out: list[str] = []

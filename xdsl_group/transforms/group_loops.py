@@ -1,0 +1,464 @@
+"""`group-loops`: the seed's `group(G)`, turning a convolution into a grouped
+convolution by restricting loops that lie on one path to the same group."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import islpy as isl
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import (
+    AffineMapAttr,
+    FunctionType,
+    IntegerAttr,
+    MemRefType,
+    ModuleOp,
+    NoneAttr,
+)
+from xdsl.ir import BlockArgument, Operation, SSAValue
+from xdsl.ir.affine import AffineExpr, AffineMap
+from xdsl.pattern_rewriter import (
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint
+from xdsl.utils.arg_spec import ArgSpec
+
+from xdsl_group.analysis.affine_utils import linear_form
+from xdsl_group.analysis.loop_structure import (
+    enclosing_function,
+    is_ancestor,
+    join_names,
+    names_on_path,
+    require_known,
+    value_name,
+)
+from xdsl_group.analysis.polyhedral import (
+    LoopContext,
+    collect_accesses,
+    constant_trip_count,
+)
+from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, enclosing_loops
+from xdsl_group.errors import LoopnestError
+from xdsl_group.transforms._options import name_option_as
+
+GROUP_ATTR = "loopnest.group"
+"""Discardable attribute recording a grouping request on a loop: `{loopnest.group = G}`."""
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """Shrink `memref` (a function argument) to `new_type`; dimension d's index
+    gets `-shift[d] * g` (shift 0: unchanged)."""
+
+    memref: BlockArgument
+    new_type: MemRefType
+    shifts: tuple[int, ...]
+
+
+@dataclass
+class Grouping:
+    """Group `loops` (request order) G ways under a new loop around `outer`."""
+
+    loops: tuple[ForOp, ...]
+    outer: ForOp
+    groups: int
+    chunks: dict[int, int]
+    """id(loop) -> (trip count / G) * step: how far group g+1 starts after g."""
+    name: str
+    compactions: list[Compaction] = field(default_factory=list)
+
+
+def _is_on_one_path(loops: Sequence[ForOp]) -> bool:
+    return all(
+        a is b or is_ancestor(a, b) or is_ancestor(b, a) for a in loops for b in loops
+    )
+
+
+def _depth(loop: ForOp) -> int:
+    return len(list(enclosing_loops(loop)))
+
+
+def _matches_by_name(module: Operation, names: Sequence[str]) -> list[tuple[ForOp, ...]]:
+    """For each nest holding every named loop: those loops, in `names` order."""
+    wanted = set(names)
+    tops = [
+        op
+        for op in module.walk()
+        if isinstance(op, ForOp)
+        and op.name_str in wanted
+        and not any(o.name_str in wanted for o in enclosing_loops(op))
+    ]
+    matches: list[tuple[ForOp, ...]] = []
+    for top in tops:
+        found = [op for op in top.walk() if isinstance(op, ForOp) and op.name_str in wanted]
+        if {op.name_str for op in found} != wanted:
+            continue  # this nest lacks some of the loops: left alone
+        if len(found) != len(wanted) or not _is_on_one_path(found):
+            raise LoopnestError(
+                f"cannot group loops {join_names(names)}: under loop "
+                f"'{top.name_str}' they do not lie on one path (each must enclose "
+                "or be enclosed by the others, once)",
+                op=top,
+            )
+        by_name = {op.name_str: op for op in found}
+        matches.append(tuple(by_name[n] for n in names))
+    if not matches:
+        raise LoopnestError(
+            f"cannot group loops {join_names(names)}: no nest in the module "
+            "contains all of them on one path",
+            op=tops[0] if tops else None,
+        )
+    return matches
+
+
+def _matches_by_attribute(module: Operation) -> list[tuple[tuple[ForOp, ...], int]]:
+    """Grouping requests recorded as `loopnest.group = G` on loops."""
+    marked = [
+        op for op in module.walk() if isinstance(op, ForOp) and GROUP_ATTR in op.attributes
+    ]
+    if not marked:
+        raise LoopnestError(
+            "group-loops needs loops=... and groups=..., or loops carrying a "
+            f"'{GROUP_ATTR}' request; the module has neither"
+        )
+    matches: list[tuple[tuple[ForOp, ...], int]] = []
+    for top in marked:
+        if any(GROUP_ATTR in o.attributes for o in enclosing_loops(top)):
+            continue
+        found = [op for op in top.walk() if isinstance(op, ForOp) and GROUP_ATTR in op.attributes]
+        if not _is_on_one_path(found):
+            raise LoopnestError(
+                f"cannot group the loops marked '{GROUP_ATTR}' under loop "
+                f"'{top.name_str}': they do not lie on one path",
+                op=top,
+            )
+        sizes = set()
+        for op in found:
+            attr = op.attributes[GROUP_ATTR]
+            if not isinstance(attr, IntegerAttr):
+                raise LoopnestError(
+                    f"'{GROUP_ATTR}' must be an integer (the number of groups), got {attr}",
+                    op=op,
+                )
+            sizes.add(attr.value.data)
+        if len(sizes) != 1:
+            raise LoopnestError(
+                f"the loops marked '{GROUP_ATTR}' under loop '{top.name_str}' ask for "
+                f"different numbers of groups ({', '.join(map(str, sorted(sizes)))})",
+                op=top,
+            )
+        matches.append((tuple(sorted(found, key=_depth)), sizes.pop()))
+    return matches
+
+
+def _compactions(plan: Grouping) -> list[Compaction]:
+    """Memrefs indexed by two or more grouped loops shrink, group-locally, in
+    the dimensions indexed by the grouped loops other than the first."""
+    chosen = {loop.induction_variable: loop for loop in plan.loops}
+    first = plan.loops[0]
+    accesses = [a for a in collect_accesses(plan.outer)]
+    by_memref: dict[SSAValue, list] = {}
+    for a in accesses:
+        by_memref.setdefault(a.memref, []).append(a)
+    result: list[Compaction] = []
+    for memref, group in by_memref.items():
+        used = {
+            chosen[v]
+            for a in group
+            for e in a.op.map.data.results
+            for d in e.used_dims()
+            if (v := a.op.indices[d]) in chosen
+        }
+        if len(used) < 2:
+            continue
+        what = f"compact=true cannot shrink {value_name(memref)}"
+        fn = enclosing_function(plan.outer)
+        if not (
+            isinstance(memref, BlockArgument)
+            and fn is not None
+            and memref.block is fn.body.blocks[0]
+        ):
+            raise LoopnestError(f"{what}: it is not an argument of the function", op=plan.outer)
+        callers = [
+            op
+            for op in fn.get_toplevel_object().walk()
+            if isinstance(op, func.CallOp) and op.callee.root_reference == fn.sym_name
+        ]
+        if callers:
+            raise LoopnestError(
+                f"{what}: @{fn.sym_name.data} is called in the module and its "
+                "signature would change",
+                op=plan.outer,
+            )
+        for use in memref.uses:
+            if not (isinstance(use.operation, LoadOp | StoreOp) and plan.outer.is_ancestor(use.operation)):
+                raise LoopnestError(
+                    f"{what}: it is also used outside the grouped nest "
+                    f"(by '{use.operation.name}')",
+                    op=plan.outer,
+                )
+        ty = memref.type
+        assert isinstance(ty, MemRefType)
+        if not isinstance(ty.layout, NoneAttr):
+            raise LoopnestError(f"{what}: it has a non-default layout", op=plan.outer)
+        shape = list(ty.get_shape())
+        shifts = [0] * len(shape)
+        for d in range(len(shape)):
+            loops_here = set()
+            for a in group:
+                e = a.op.map.data.results[d]
+                for dim in e.used_dims():
+                    v = a.op.indices[dim]
+                    if v in chosen:
+                        loops_here.add(chosen[v])
+            if not loops_here or loops_here == {first}:
+                continue
+            if len(loops_here) > 1 or first in loops_here:
+                raise LoopnestError(
+                    f"{what}: dimension {d} is indexed by several grouped loops "
+                    f"({join_names(sorted(l.name_str for l in loops_here))})",
+                    op=plan.outer,
+                )
+            (loop,) = loops_here
+            coeffs = set()
+            for a in group:
+                e = a.op.map.data.results[d]
+                form = linear_form(e)
+                iv_dims = [
+                    k for k, v in enumerate(a.op.indices) if v is loop.induction_variable
+                ]
+                c = sum(form[0].get(k, 0) for k in iv_dims) if form else None
+                if form is None or c == 0:
+                    raise LoopnestError(
+                        f"{what}: dimension {d} is not an affine function of loop "
+                        f"'{loop.name_str}' in every access",
+                        op=plan.outer,
+                    )
+                coeffs.add(c)
+            if len(coeffs) != 1:
+                raise LoopnestError(
+                    f"{what}: dimension {d} uses loop '{loop.name_str}' with different "
+                    "coefficients",
+                    op=plan.outer,
+                )
+            if shape[d] % plan.groups:
+                raise LoopnestError(
+                    f"{what}: dimension {d} of size {shape[d]} is not divisible by "
+                    f"{plan.groups} groups",
+                    op=plan.outer,
+                )
+            shifts[d] = coeffs.pop() * plan.chunks[id(loop)]
+            shape[d] //= plan.groups
+        _check_fits(plan, group, shifts, shape, what)
+        new_type = MemRefType(ty.element_type, shape, ty.layout, ty.memory_space)
+        result.append(Compaction(memref, new_type, tuple(shifts)))
+    return result
+
+
+def _check_fits(plan: Grouping, accesses, shifts: list[int], shape: list[int], what: str) -> None:
+    """Every group-local index stays inside the shrunk memref, and no two
+    elements the groups use share a group-local index (exact, isl)."""
+    layout: isl.Map | None = None
+    for a in accesses:
+        ctx: LoopContext = a.context
+        cons = ctx.constraints()
+        gname = "gg"
+        cons.append(f"0 <= {gname} < {plan.groups}")
+        for k, loop in enumerate(ctx.loops):
+            if any(loop is l for l in plan.loops):
+                lb, _ = ctx.bound_strs(k)
+                chunk = plan.chunks[id(loop)]
+                cons.append(
+                    f"({lb}) + {chunk}*{gname} <= i{k} < ({lb}) + {chunk}*{gname} + {chunk}"
+                )
+        dims = ", ".join(ctx.dim_names + [gname])
+        idx = a.index_strs()
+        outside = " or ".join(
+            f"({idx[d]}) - {shifts[d]}*{gname} < 0 or ({idx[d]}) - {shifts[d]}*{gname} >= {shape[d]}"
+            for d in range(len(shape))
+        )
+        bad = isl.Set(f"{{ [{dims}] : {' and '.join(cons)} and ({outside}) }}")
+        if not bad.is_empty():
+            raise LoopnestError(
+                f"{what}: its group-local indices would leave the shrunk shape "
+                f"{'x'.join(map(str, shape))}",
+                op=plan.outer,
+            )
+        local = ", ".join(f"({idx[d]}) - {shifts[d]}*{gname}" for d in range(len(shape)))
+        where = " and ".join(cons)
+        to_local = isl.Map(f"{{ [{dims}] -> L[{local}] : {where} }}")
+        to_full = isl.Map(f"{{ [{dims}] -> F[{', '.join(idx)}] : {where} }}")
+        pairs = to_local.reverse().apply_range(to_full)
+        layout = pairs if layout is None else layout.union(pairs)
+    if layout is not None and not layout.is_single_valued():
+        raise LoopnestError(
+            f"{what}: different groups would share elements of the shrunk memref",
+            op=plan.outer,
+        )
+
+
+def plan_grouping(
+    module: Operation,
+    loops: Sequence[str],
+    groups: int | None,
+    name: str,
+    compact: bool,
+) -> list[Grouping]:
+    """Check a request on the whole module; the groupings to apply."""
+    if bool(loops) != (groups is not None):
+        raise LoopnestError("group-loops takes loops= and groups= together")
+    if not name:
+        raise LoopnestError("group-loops: name= must not be empty")
+    requests: list[tuple[tuple[ForOp, ...], int]]
+    if loops:
+        assert groups is not None
+        if len(set(loops)) != len(loops):
+            raise LoopnestError(f"group-loops: loops= names a loop twice ({', '.join(loops)})")
+        if groups < 1:
+            raise LoopnestError(f"cannot group into {groups} groups: groups must be at least 1")
+        require_known(module, loops, "group-loops loops=")
+        requests = [(m, groups) for m in _matches_by_name(module, loops)]
+    else:
+        requests = _matches_by_attribute(module)
+    plans: list[Grouping] = []
+    for chosen, g in requests:
+        outer = min(chosen, key=_depth)
+        if g < 1:
+            raise LoopnestError(f"cannot group into {g} groups: groups must be at least 1", op=outer)
+        chunks: dict[int, int] = {}
+        for loop in chosen:
+            trip = constant_trip_count(loop)
+            if trip is None:
+                raise LoopnestError(
+                    f"cannot group loop '{loop.name_str}': its trip count is not constant",
+                    op=loop,
+                )
+            if trip % g:
+                raise LoopnestError(
+                    f"cannot group loop '{loop.name_str}' {g} ways: its trip count "
+                    f"{trip} is not divisible by {g}",
+                    op=loop,
+                )
+            chunks[id(loop)] = trip // g * loop.step_value
+        if name in names_on_path(outer):
+            raise LoopnestError(
+                f"cannot name the group loop '{name}': a loop of that name already "
+                f"encloses or is inside loop '{outer.name_str}'",
+                op=outer,
+            )
+        plan = Grouping(chosen, outer, g, chunks, name)
+        if compact and g > 1:
+            plan.compactions = _compactions(plan)
+        plans.append(plan)
+    return plans
+
+
+def _add_dim(m: AffineMap) -> tuple[AffineMap, AffineExpr]:
+    """`m` with one more (unused) dim; that dim as an expression."""
+    return AffineMap(m.num_dims + 1, 0, m.results), AffineExpr.dimension(m.num_dims)
+
+
+def group(rewriter: PatternRewriter, plan: Grouping) -> None:
+    if plan.groups == 1:
+        for loop in plan.loops:
+            loop.attributes.pop(GROUP_ATTR, None)
+        return
+    g_loop = ForOp(plan.name, 0, plan.groups)
+    g_loop.location = plan.outer.location
+    g_iv = g_loop.induction_variable
+    for loop in plan.loops:
+        chunk = plan.chunks[id(loop)]
+        lb_map, g = _add_dim(loop.lower_bound.data)
+        start = lb_map.results[0] + g * chunk
+        loop.operands = [*loop.bound_operands, g_iv]
+        loop.properties["lower_bound"] = AffineMapAttr(AffineMap(lb_map.num_dims, 0, (start,)))
+        loop.properties["upper_bound"] = AffineMapAttr(
+            AffineMap(lb_map.num_dims, 0, (start + chunk,))
+        )
+        loop.attributes.pop(GROUP_ATTR, None)
+    for comp in plan.compactions:
+        for use in list(comp.memref.uses):
+            access = use.operation
+            assert isinstance(access, LoadOp | StoreOp)
+            m, g = _add_dim(access.map.data)
+            results = tuple(
+                e - g * s if s else e for e, s in zip(m.results, comp.shifts)
+            )
+            head = [access.value, access.memref] if isinstance(access, StoreOp) else [access.memref]
+            access.operands = [*head, *access.indices, g_iv]
+            access.properties["map"] = AffineMapAttr(AffineMap(m.num_dims, 0, results))
+        fn = comp.memref.block.parent_op()
+        assert isinstance(fn, func.FuncOp)
+        hint = comp.memref.name_hint
+        new_arg = rewriter.replace_value_with_new_type(comp.memref, comp.new_type)
+        new_arg.name_hint = hint
+        inputs = [arg.type for arg in fn.body.blocks[0].args]
+        fn.function_type = FunctionType.from_lists(inputs, fn.function_type.outputs.data)
+    rewriter.insert(g_loop, InsertPoint.before(plan.outer))
+    plan.outer.detach()
+    block = g_loop.body.block
+    block.insert_op_before(plan.outer, block.last_op)
+
+
+@dataclass
+class GroupPattern(RewritePattern):
+    """Applies the planned grouping whose outermost chosen loop is matched."""
+
+    plans: dict[int, Grouping] = field(default_factory=dict)
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: ForOp, rewriter: PatternRewriter) -> None:
+        plan = self.plans.pop(id(op), None)
+        if plan is not None:
+            group(rewriter, plan)
+
+
+@dataclass(frozen=True)
+class GroupLoopsPass(ModulePass):
+    """The seed's `group(G)`: restrict loops on one path to G groups.
+
+    `group-loops{loops=co,ci groups=4}` puts a new loop `g` over `range(G)`
+    (`name=` renames it) immediately around the outermost chosen loop, and
+    every chosen loop over `[lb, ub)` with constant trip count T (step s)
+    becomes `range(lb + T/G*s*g, lb + T/G*s*(g+1), s)`.  Grouping one loop is
+    strip-mining; grouping several keeps only the iterations where all chosen
+    loops are in the same group: conv becomes grouped conv.  The chosen loops
+    need not be adjacent, only on one path of a nest.
+
+    `compact=true` also shrinks every memref argument indexed by two or more
+    chosen loops: dimensions indexed by a chosen loop other than the first
+    listed become group-local (`W[co][ci - CI/G*g]` with `W: CO x CI/G`, the
+    PyTorch layout), and the function signature changes accordingly.
+
+    Without `loops=`/`groups=` the pass applies the requests recorded in the IR:
+    loops carrying `{loopnest.group = G}` in one nest are grouped together (the
+    outermost counts as first listed); the attribute is consumed.
+
+    Refused (nothing is rewritten): G < 1, unknown loop, loops not on one
+    path, a non-constant trip count or one not divisible by G, the new loop's
+    name already used on the path, a memref compaction that is not exact.
+    G = 1 leaves the IR unchanged.
+    """
+
+    name = "group-loops"
+
+    loops: tuple[str, ...] = ()
+    groups: int | None = None
+    new_name: str = "g"
+    """Name of the new loop, spelled `name=` in pass options."""
+    compact: bool = False
+
+    @classmethod
+    def from_spec(cls, spec: ArgSpec) -> GroupLoopsPass:
+        return super().from_spec(name_option_as(spec, "new_name"))
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        plans = plan_grouping(op, self.loops, self.groups, self.new_name, self.compact)
+        pattern = GroupPattern({id(p.outer): p for p in plans})
+        PatternRewriteWalker(pattern, apply_recursively=False).rewrite_module(op)
