@@ -101,15 +101,17 @@ def join_continuations(source: str) -> str:
     comment-only lines in between become a lone backslash.
     """
     lines = source.split("\n")
+    codes = [_code_part(line) for line in lines]
+    last_code = max((k for k, c in enumerate(codes) if c.strip()), default=-1)
     out = list(lines)
     pending = False
-    for k, line in enumerate(lines):
-        code = _code_part(line)
+    for k, code in enumerate(codes):
         if pending and not code.strip():
             out[k] = "\\"
             continue
         pending = False
-        if code.strip() and _TRAILING_OPERATOR.search(code):
+        # The last statement cannot continue: leave it for Python to report.
+        if k < last_code and code.strip() and _TRAILING_OPERATOR.search(code):
             out[k] = code + " \\"
             pending = True
     return "\n".join(out)
@@ -361,10 +363,15 @@ class _Translator:
                 return self._emit(block, load, node)
             case ast.UnaryOp(op=ast.UAdd(), operand=a):
                 return self.value(a, scope, block, elem)
+            case ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=int(c) | float(c))) if not isinstance(c, bool):
+                return self.value(ast.copy_location(ast.Constant(-c), node), scope, block, elem)
             case ast.UnaryOp(op=ast.USub(), operand=a):
                 v = self.value(a, scope, block, elem)
                 if is_float:
-                    return self._emit(block, arith.NegfOp(v), node)
+                    # x * -1.0 is exactly -x (signed zeros included) and, unlike
+                    # arith.negf, runs in xDSL's interpreter.
+                    minus_one = self._emit(block, arith.ConstantOp(FloatAttr(-1.0, elem)), node)  # pyright: ignore
+                    return self._emit(block, arith.MulfOp(v, minus_one), node)
                 zero = self._emit(block, arith.ConstantOp(IntegerAttr(0, elem)), node)  # pyright: ignore
                 return self._emit(block, arith.SubiOp(zero, v), node)
             case ast.BinOp(left=l, op=op, right=r):
