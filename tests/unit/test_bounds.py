@@ -1,0 +1,89 @@
+"""The static bounds check is exact: it refuses a program iff some iteration
+really indexes outside an array (checked against brute-force enumeration)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import xdsl_group
+from xdsl_group.analysis.bounds import access_violations
+from xdsl_group.analysis.polyhedral import collect_accesses
+from xdsl_group.frontend import from_python
+
+# Terms of affine expressions: (coefficient of i, coefficient of j, constant, divisor).
+coef = st.integers(-2, 2)
+
+
+@st.composite
+def nests(draw):
+    """A 2-deep nest whose inner bounds depend on the outer variable, with one
+    read and one write of 1-D arrays through affine (floordiv) indices."""
+    lb_i = draw(st.integers(0, 3))
+    ub_i = lb_i + draw(st.integers(0, 5))
+    step_i = draw(st.integers(1, 3))
+    a, c = draw(coef), draw(st.integers(-2, 4))
+    d = draw(st.integers(1, 3))
+    span = draw(st.integers(0, 4))
+    step_j = draw(st.integers(1, 2))
+    p, q, r, k = draw(coef), draw(coef), draw(st.integers(-3, 6)), draw(st.integers(1, 3))
+    p2, q2, r2 = draw(coef), draw(coef), draw(st.integers(-3, 6))
+    size_a = draw(st.integers(1, 12))
+    size_b = draw(st.integers(1, 12))
+    return dict(lb_i=lb_i, ub_i=ub_i, step_i=step_i, a=a, c=c, d=d, span=span,
+                step_j=step_j, p=p, q=q, r=r, k=k, p2=p2, q2=q2, r2=r2,
+                size_a=size_a, size_b=size_b)
+
+
+def source(n) -> str:
+    lo_j = f"({n['a']}*i + {n['c']}) // {n['d']}"
+    return f"""
+for i in range({n['lb_i']}, {n['ub_i']}, {n['step_i']}):
+    for j in range({lo_j}, {lo_j} + {n['span']}, {n['step_j']}):
+        B[{n['p2']}*i + {n['q2']}*j + {n['r2']}] = A[({n['p']}*i + {n['q']}*j + {n['r']}) // {n['k']}]
+"""
+
+
+def brute_force_in_bounds(n) -> bool:
+    for i in range(n["lb_i"], n["ub_i"], n["step_i"]):
+        lo = (n["a"] * i + n["c"]) // n["d"]
+        for j in range(lo, lo + n["span"], n["step_j"]):
+            ia = (n["p"] * i + n["q"] * j + n["r"]) // n["k"]
+            ib = n["p2"] * i + n["q2"] * j + n["r2"]
+            if not (0 <= ia < n["size_a"] and 0 <= ib < n["size_b"]):
+                return False
+    return True
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(nests())
+def test_bounds_check_is_exact(n):
+    arrays = {"A": (n["size_a"],), "B": (n["size_b"],)}
+    src = source(n)
+    module = from_python(src, arrays=arrays, check_bounds=False)
+    refused = any(access_violations(a) for a in collect_accesses(module))
+    assert refused == (not brute_force_in_bounds(n)), src
+    if refused:
+        with pytest.raises(xdsl_group.LoopnestError, match="out of bounds"):
+            from_python(src, arrays=arrays)
+    else:
+        A = np.zeros(n["size_a"], np.float32)
+        B = np.zeros(n["size_b"], np.float32)
+        xdsl_group.interpret(module, "kernel", A, B)  # in bounds: runs
+
+
+def test_reported_range_and_first_iteration():
+    src = "for i in range(0, 9, 4):\n    A[i + 1] = 1.0\n"
+    with pytest.raises(xdsl_group.LoopnestError) as info:
+        from_python(src, arrays={"A": (9,)}, filename="k.py")
+    assert str(info.value) == (
+        "k.py:2:5: error: 'loopnest.store' op: %A[%i + 1] writes out of bounds: "
+        "index %i + 1 of dimension 0 takes values in [1, 9] but the dimension "
+        "has size 9 (first at i = 8)"
+    )
+
+
+def test_empty_loops_are_in_bounds():
+    from_python("for i in range(4, 2):\n    A[i + 100] = 1.0\n", arrays={"A": (1,)})
