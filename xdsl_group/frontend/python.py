@@ -631,8 +631,10 @@ def from_python(
         module = _translate(tree, translator, sizes or {}, arrays, dtype, name)
     except _Refusal as r:
         node = r.node
-        line = getattr(node, "lineno", 0) if node is not None else 0
-        col = getattr(node, "col_offset", 0) + 1 + column_offset if node is not None else 0
+        if node is None:  # about the arguments (sizes, arrays), not the source
+            raise LoopnestError(r.message) from None
+        line = getattr(node, "lineno", 0)
+        col = getattr(node, "col_offset", 0) + 1 + column_offset
         raise PythonSourceError(r.message, filename, line, col) from None
     try:
         module.verify()
