@@ -44,10 +44,15 @@ class BoundsViolation:
         array = _ssa_name(op.memref)
         kind = "writes" if self.access.is_write else "reads"
         where = ", ".join(f"{k} = {v}" for k, v in self.example.items())
+        extent = (
+            "is dynamic, so indices must not be negative"
+            if self.size < 0
+            else f"has size {self.size}"
+        )
         return (
             f"{array}[{', '.join(exprs)}] {kind} out of bounds: index "
             f"{exprs[self.dim]} of dimension {self.dim} takes values in "
-            f"[{self.low}, {self.high}] but the dimension has size {self.size}"
+            f"[{self.low}, {self.high}] but the dimension {extent}"
             + (f" (first at {where})" if where else "")
         )
 
