@@ -220,14 +220,19 @@ def test_given_sizes_override_the_source():
     assert str(fn.function_type.inputs.data[0]) == "memref<2x4x4xf32>"
 
 
+def _without_result_names(module):
+    for op in module.walk():
+        for r in op.results:
+            r.name_hint = None
+    return str(module)
+
+
 def test_example_file_is_the_example_mlir():
-    """examples/conv2d.py imports to exactly examples/conv2d.mlir (modulo SSA names)."""
+    """examples/conv2d.py imports to exactly examples/conv2d.mlir (modulo the
+    names of intermediate values)."""
     module = from_python((EXAMPLES / "conv2d.py").read_text(), filename="conv2d.py")
     expected = xdsl_group.parse((EXAMPLES / "conv2d.mlir").read_text())
-    I, W = conv_inputs(co=8, ci=8, size=8)
-    O1 = run(module, "conv2d", np.zeros((8, 6, 6), np.float32), I, W)
-    O2 = run(expected, "conv2d", np.zeros((8, 6, 6), np.float32), I, W)
-    np.testing.assert_array_equal(O1, O2)
+    assert _without_result_names(module) == _without_result_names(expected)
 
 
 def test_statements_and_expressions():

@@ -65,7 +65,9 @@ def test_raised_conv_passes_the_bounds_check():
 def test_fresh_mlir_lowering_raises_and_runs(generic):
     text = lowered_by_mlir(generic)
     if generic:
+        # Identical to the checked-in copy, which is raised and run above.
         assert text == CHECKED_IN.read_text(), "the checked-in lowering is stale"
+        return
     _, I, W, O = raise_and_run(text)
     np.testing.assert_allclose(O[0], reference.conv2d(I[0], W), rtol=1e-4, atol=1e-4)
 
@@ -87,7 +89,9 @@ def test_raised_conv_grouped_matches_grouped_reference():
     )
 
 
-def test_loopnest_affine_loopnest_round_trip_runs():
+def test_loopnest_affine_loopnest_round_trip():
+    """Lowering to affine and raising back gives the same program (so what was
+    tested to run still runs)."""
     examples = Path(__file__).resolve().parents[2] / "examples"
     module = xdsl_group.parse((examples / "conv2d.mlir").read_text())
     for pipeline in (
@@ -95,14 +99,7 @@ def test_loopnest_affine_loopnest_round_trip_runs():
         "convert-loopnest-to-affine{affine-accesses=true},raise-affine-to-loopnest",
     ):
         back = xdsl_group.apply(module, pipeline)
-        names = [op.name_str for op in back.walk() if isinstance(op, ForOp)]
-        assert names == ["co", "ci", "oh", "ow", "kh", "kw"]
-        rng = np.random.default_rng(1)
-        I = rng.standard_normal((8, 8, 8)).astype(np.float32)
-        W = rng.standard_normal((8, 8, 3, 3)).astype(np.float32)
-        O = np.zeros((8, 6, 6), np.float32)
-        xdsl_group.interpret(back, "conv2d", O, I, W)
-        np.testing.assert_allclose(O, reference.conv2d(I, W), rtol=1e-4, atol=1e-4)
+        assert str(back) == str(module)
 
 
 def test_strict_refusal_leaves_module_unchanged():
