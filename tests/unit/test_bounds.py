@@ -57,7 +57,8 @@ def brute_force_in_bounds(n) -> bool:
     return True
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(nests())
 def test_bounds_check_is_exact(n):
     arrays = {"A": (n["size_a"],), "B": (n["size_b"],)}

@@ -106,7 +106,7 @@ class _NestRaiser:
         dims, syms = exprs[: m.num_dims], exprs[m.num_dims :]
         try:
             results = [e.replace_dims_and_symbols(dims, syms) for e in m.results]
-        except Exception:  # xDSL refuses products of two non-constants
+        except NotImplementedError:  # xDSL refuses products of two non-constants
             raise NotRaisable(f"'{user.name}' uses the non-affine map {m}", user) from None
         for e in results:
             if (reason := non_affine_reason(e)) is not None:
