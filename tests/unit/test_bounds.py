@@ -1,5 +1,7 @@
 """The static bounds check is exact: it refuses a program iff some iteration
-really indexes outside an array (checked against brute-force enumeration)."""
+really indexes outside an array (checked against brute-force enumeration).
+The in-bounds programs also check the frontend's translation: they compute
+what Python computes on the same source."""
 
 from __future__ import annotations
 
@@ -32,9 +34,11 @@ def nests(draw):
     p2, q2, r2 = draw(coef), draw(coef), draw(st.integers(-3, 6))
     size_a = draw(st.integers(1, 12))
     size_b = draw(st.integers(1, 12))
+    op = draw(st.sampled_from(["=", "+=", "-=", "*="]))
+    scale = draw(st.sampled_from(["", "-", "2.5 * ", "-A[0] * "]))
     return dict(lb_i=lb_i, ub_i=ub_i, step_i=step_i, a=a, c=c, d=d, span=span,
                 step_j=step_j, p=p, q=q, r=r, k=k, p2=p2, q2=q2, r2=r2,
-                size_a=size_a, size_b=size_b)
+                size_a=size_a, size_b=size_b, op=op, scale=scale)
 
 
 def source(n) -> str:
@@ -42,7 +46,7 @@ def source(n) -> str:
     return f"""
 for i in range({n['lb_i']}, {n['ub_i']}, {n['step_i']}):
     for j in range({lo_j}, {lo_j} + {n['span']}, {n['step_j']}):
-        B[{n['p2']}*i + {n['q2']}*j + {n['r2']}] = A[({n['p']}*i + {n['q']}*j + {n['r']}) // {n['k']}]
+        B[{n['p2']}*i + {n['q2']}*j + {n['r2']}] {n['op']} {n['scale']}A[({n['p']}*i + {n['q']}*j + {n['r']}) // {n['k']}] + 1
 """
 
 
@@ -70,9 +74,16 @@ def test_bounds_check_is_exact(n):
         with pytest.raises(xdsl_group.LoopnestError, match="out of bounds"):
             from_python(src, arrays=arrays)
     else:
-        A = np.zeros(n["size_a"], np.float32)
-        B = np.zeros(n["size_b"], np.float32)
-        xdsl_group.interpret(module, "kernel", A, B)  # in bounds: runs
+        # In bounds: the imported program computes what Python computes on
+        # the same (test-generated) source.
+        rng = np.random.default_rng(0)
+        A = rng.integers(-4, 5, n["size_a"]).astype(np.float64)
+        B = rng.integers(-4, 5, n["size_b"]).astype(np.float64)
+        A_py, B_py = A.copy(), B.copy()
+        exec(src, {"A": A_py, "B": B_py})  # noqa: S102 - our own generated code
+        xdsl_group.interpret(from_python(src, arrays=arrays, dtype="f64"), "kernel", A, B)
+        np.testing.assert_array_equal(A, A_py)
+        np.testing.assert_array_equal(B, B_py)
 
 
 def test_reported_range_and_first_iteration():
