@@ -19,26 +19,58 @@ from xdsl_group.frontend import from_python
 coef = st.integers(-2, 2)
 
 
+def index_values(n):
+    """The values the read and the write index take (by enumeration)."""
+    reads, writes = [], []
+    for i in range(n["lb_i"], n["ub_i"], n["step_i"]):
+        lo = (n["a"] * i + n["c"]) // n["d"]
+        for j in range(lo, lo + n["span"], n["step_j"]):
+            reads.append((n["p"] * i + n["q"] * j + n["r"]) // n["k"])
+            writes.append(n["p2"] * i + n["q2"] * j + n["r2"])
+    return reads, writes
+
+
 @st.composite
 def nests(draw):
-    """A 2-deep nest whose inner bounds depend on the outer variable, with one
-    read and one write of 1-D arrays through affine (floordiv) indices."""
+    """A 2-deep nest whose inner bounds depend on the outer variable, with a
+    read and a write of 1-D arrays through affine (floordiv) indices.  Half of
+    the nests get arrays fitted to the indices they use (plus some slack), so
+    in-bounds and out-of-bounds programs are both common."""
     lb_i = draw(st.integers(0, 3))
-    ub_i = lb_i + draw(st.integers(0, 5))
+    ub_i = lb_i + draw(st.integers(1, 5))
     step_i = draw(st.integers(1, 3))
     a, c = draw(coef), draw(st.integers(-2, 4))
     d = draw(st.integers(1, 3))
-    span = draw(st.integers(0, 4))
+    span = draw(st.integers(1, 4))
     step_j = draw(st.integers(1, 2))
     p, q, r, k = draw(coef), draw(coef), draw(st.integers(-3, 6)), draw(st.integers(1, 3))
     p2, q2, r2 = draw(coef), draw(coef), draw(st.integers(-3, 6))
-    size_a = draw(st.integers(1, 12))
-    size_b = draw(st.integers(1, 12))
     op = draw(st.sampled_from(["=", "+=", "-=", "*="]))
     scale = draw(st.sampled_from(["", "-", "2.5 * ", "-A[0] * "]))
-    return dict(lb_i=lb_i, ub_i=ub_i, step_i=step_i, a=a, c=c, d=d, span=span,
-                step_j=step_j, p=p, q=q, r=r, k=k, p2=p2, q2=q2, r2=r2,
-                size_a=size_a, size_b=size_b, op=op, scale=scale)
+    n = dict(lb_i=lb_i, ub_i=ub_i, step_i=step_i, a=a, c=c, d=d, span=span,
+             step_j=step_j, p=p, q=q, r=r, k=k, p2=p2, q2=q2, r2=r2, op=op,
+             scale=scale, size_a=draw(st.integers(1, 12)), size_b=draw(st.integers(1, 12)))
+    mode = draw(st.sampled_from(["fit", "fit", "off by one", "free"]))
+    if mode != "free":
+        # Shift the indices to start at 0 and fit the arrays to them, or miss
+        # by one element at one end of one array.
+        reads, writes = index_values(n)
+        n["r"] -= min(reads) * k
+        n["r2"] -= min(writes)
+        reads, writes = index_values(n)
+        n["size_a"] = max(reads) + 1 + draw(st.integers(0, 2))
+        n["size_b"] = max(writes) + 1 + draw(st.integers(0, 2))
+        if mode == "off by one":
+            which = draw(st.sampled_from(["low a", "high a", "low b", "high b"]))
+            if which == "low a":
+                n["r"] -= k
+            elif which == "high a":
+                n["size_a"] = max(max(reads), 1)  # A[0] is read too
+            elif which == "low b":
+                n["r2"] -= 1
+            else:
+                n["size_b"] = max(max(writes), 1)
+    return n
 
 
 def source(n) -> str:
@@ -51,14 +83,10 @@ for i in range({n['lb_i']}, {n['ub_i']}, {n['step_i']}):
 
 
 def brute_force_in_bounds(n) -> bool:
-    for i in range(n["lb_i"], n["ub_i"], n["step_i"]):
-        lo = (n["a"] * i + n["c"]) // n["d"]
-        for j in range(lo, lo + n["span"], n["step_j"]):
-            ia = (n["p"] * i + n["q"] * j + n["r"]) // n["k"]
-            ib = n["p2"] * i + n["q2"] * j + n["r2"]
-            if not (0 <= ia < n["size_a"] and 0 <= ib < n["size_b"]):
-                return False
-    return True
+    reads, writes = index_values(n)
+    return all(0 <= x < n["size_a"] for x in reads) and all(
+        0 <= x < n["size_b"] for x in writes
+    )
 
 
 @settings(max_examples=150, deadline=None, derandomize=True, database=None,
