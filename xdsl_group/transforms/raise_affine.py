@@ -21,7 +21,12 @@ from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr
 from xdsl.ir import Operation, SSAValue
 from xdsl.ir.affine import AffineExpr, AffineMap
 from xdsl.passes import ModulePass
-from xdsl.rewriter import Rewriter
+from xdsl.pattern_rewriter import (
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
 
 from xdsl_group.analysis.affine_utils import compress_dims
 from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, non_affine_reason
@@ -245,6 +250,64 @@ def raise_nest(op: affine.ForOp, names: dict[affine.ForOp, str]) -> ForOp:
     return new
 
 
+def _ancestors(op: Operation):
+    parent = op.parent_op()
+    while parent is not None:
+        yield parent
+        parent = parent.parent_op()
+
+
+def _nearest_for(op: Operation) -> affine.ForOp | None:
+    for p in _ancestors(op):
+        if isinstance(p, affine.ForOp):
+            return p
+    return None
+
+
+def plan_raising(
+    root: Operation,
+) -> tuple[dict[affine.ForOp, ForOp], list[tuple[affine.ForOp, NotRaisable]], dict[affine.ForOp, str]]:
+    """Which nests under `root` can be raised, and to what.
+
+    Returns the raised twin of every raisable outermost nest, the refused
+    nests with their reasons (the nests inside a refused one are tried on
+    their own), and the loop names.  Nothing is modified.
+    """
+    scopes = [f for f in root.walk() if isinstance(f, func.FuncOp)] or [root]
+    names: dict[affine.ForOp, str] = {}
+    for scope in scopes:
+        names |= loop_names(scope)
+    raised: dict[affine.ForOp, ForOp] = {}
+    refused: list[tuple[affine.ForOp, NotRaisable]] = []
+    candidates = [
+        loop for loop in root.walk()
+        if isinstance(loop, affine.ForOp) and _nearest_for(loop) is None
+    ]
+    while candidates:
+        loop = candidates.pop(0)
+        try:
+            raised[loop] = raise_nest(loop, names)
+        except NotRaisable as e:
+            refused.append((loop, e))
+            candidates[:0] = [
+                o for o in loop.body.block.walk()
+                if isinstance(o, affine.ForOp) and _nearest_for(o) is loop
+            ]
+    return raised, refused, names
+
+
+@dataclass
+class ReplaceRaisedNest(RewritePattern):
+    """Replace each planned `affine.for` nest by its `loopnest` twin."""
+
+    raised: dict[affine.ForOp, ForOp]
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: affine.ForOp, rewriter: PatternRewriter) -> None:
+        if (new := self.raised.pop(op, None)) is not None:
+            rewriter.replace(op, new, new_results=[])
+
+
 def _scope_of(op: Operation) -> str:
     parent = op.parent_op()
     while parent is not None and not isinstance(parent, func.FuncOp):
@@ -275,53 +338,19 @@ class RaiseAffineToLoopnestPass(ModulePass):
     strict: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        scopes = [f for f in op.walk() if isinstance(f, func.FuncOp)] or [op]
-        names: dict[affine.ForOp, str] = {}
-        for scope in scopes:
-            names |= loop_names(scope)
-        # Raise only after every nest was examined, so strict mode changes nothing on refusal.
-        raised: list[tuple[affine.ForOp, ForOp]] = []
-        roots = [
-            loop
-            for loop in op.walk()
-            if isinstance(loop, affine.ForOp)
-            and not any(isinstance(p, affine.ForOp) for p in _ancestors(loop))
-        ]
-        while roots:
-            root = roots.pop(0)
-            try:
-                raised.append((root, raise_nest(root, names)))
-            except NotRaisable as e:
-                message = f"not raised to loopnest: {e.reason}"
-                if self.strict:
-                    raise LoopnestError(
-                        f"(loop '{names[root]}'{_scope_of(root)}) cannot be raised "
-                        f"to loopnest: {e.reason}",
-                        root,
-                    ) from None
-                print(
-                    f"warning: 'affine.for' op (loop '{names[root]}'"
-                    f"{_scope_of(root)}): {message}",
-                    file=sys.stderr,
+        # Plan everything first, so a strict refusal changes nothing.
+        raised, refused, names = plan_raising(op)
+        for loop, e in refused:
+            where = f"loop '{names[loop]}'{_scope_of(loop)}"
+            if self.strict:
+                raise LoopnestError(
+                    f"({where}) cannot be raised to loopnest: {e.reason}", loop
                 )
-                inner = [
-                    o for o in root.body.block.walk() if isinstance(o, affine.ForOp)
-                    and _nearest_for(o) is root
-                ]
-                roots[:0] = inner
-        for old, new in raised:
-            Rewriter.replace_op(old, new, new_results=[])
-
-
-def _ancestors(op: Operation):
-    parent = op.parent_op()
-    while parent is not None:
-        yield parent
-        parent = parent.parent_op()
-
-
-def _nearest_for(op: Operation) -> affine.ForOp | None:
-    for p in _ancestors(op):
-        if isinstance(p, affine.ForOp):
-            return p
-    return None
+            print(
+                f"warning: 'affine.for' op ({where}): not raised to loopnest: "
+                f"{e.reason}",
+                file=sys.stderr,
+            )
+        PatternRewriteWalker(
+            ReplaceRaisedNest(raised), apply_recursively=False
+        ).rewrite_module(op)
