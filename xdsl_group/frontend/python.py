@@ -639,7 +639,12 @@ def from_python(
     try:
         module.verify()
     except DiagnosticException as e:
-        raise LoopnestError(str(e).strip().splitlines()[0]) from None
+        # Verifier messages already carry the op's Python location.
+        message = str(e).strip().splitlines()[0]
+        err = LoopnestError(message)
+        if ": error: " in message or message.startswith("error: "):
+            err.args = (message,)
+        raise err from None
     if check_bounds:
         from xdsl_group.analysis.bounds import check_bounds as run_check
 
