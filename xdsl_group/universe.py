@@ -46,11 +46,25 @@ def _peel_loops() -> type[ModulePass]:
     return PeelLoopsPass
 
 
+def _check_bounds() -> type[ModulePass]:
+    from xdsl_group.transforms.check_bounds import CheckBoundsPass
+
+    return CheckBoundsPass
+
+
+def _raise_affine() -> type[ModulePass]:
+    from xdsl_group.transforms.raise_affine import RaiseAffineToLoopnestPass
+
+    return RaiseAffineToLoopnestPass
+
+
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "convert-loopnest-to-affine": _convert_loopnest_to_affine,
     "group-loops": _group_loops,
     "interchange-loops": _interchange_loops,
     "peel-loops": _peel_loops,
+    "loopnest-check-bounds": _check_bounds,
+    "raise-affine-to-loopnest": _raise_affine,
 }
 
 UNIVERSE = Universe(
