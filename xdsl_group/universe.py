@@ -28,8 +28,54 @@ def _convert_loopnest_to_affine() -> type[ModulePass]:
     return ConvertLoopnestToAffinePass
 
 
+def _convert_loopnest_to_llvm() -> type[ModulePass]:
+    from xdsl_group.transforms.convert_loopnest_to_llvm import (
+        ConvertLoopnestToLLVMPass,
+    )
+
+    return ConvertLoopnestToLLVMPass
+
+
+def _convert_affine_to_scf() -> type[ModulePass]:
+    from xdsl_group.transforms.convert_affine_to_scf import ConvertAffineToScfPass
+
+    return ConvertAffineToScfPass
+
+
+def _finalize_memref_to_llvm() -> type[ModulePass]:
+    from xdsl_group.transforms.convert_memref_to_llvm import (
+        FinalizeMemrefToLLVMPass,
+    )
+
+    return FinalizeMemrefToLLVMPass
+
+
+def _convert_arith_to_llvm() -> type[ModulePass]:
+    from xdsl_group.transforms.convert_arith_to_llvm import ConvertArithToLLVMPass
+
+    return ConvertArithToLLVMPass
+
+
+def _convert_cf_to_llvm() -> type[ModulePass]:
+    from xdsl_group.transforms.convert_cf_to_llvm import ConvertCfToLLVMPass
+
+    return ConvertCfToLLVMPass
+
+
+def _convert_func_to_llvm() -> type[ModulePass]:
+    from xdsl_group.transforms.convert_func_to_llvm import ConvertFuncToLLVMPass
+
+    return ConvertFuncToLLVMPass
+
+
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "convert-loopnest-to-affine": _convert_loopnest_to_affine,
+    "convert-loopnest-to-llvm": _convert_loopnest_to_llvm,
+    "convert-affine-to-scf": _convert_affine_to_scf,
+    "finalize-memref-to-llvm": _finalize_memref_to_llvm,
+    "convert-arith-to-llvm": _convert_arith_to_llvm,
+    "convert-cf-to-llvm": _convert_cf_to_llvm,
+    "convert-func-to-llvm": _convert_func_to_llvm,
 }
 
 UNIVERSE = Universe(

@@ -1,0 +1,158 @@
+"""Prove every `loopnest` access stays inside its memref.
+
+Native code has no bounds checks, so the LLVM lowering refuses a program
+unless each index of each access is provably within `[0, size)` for every
+iteration.  The extreme values of an index are found by substituting, from
+the innermost loop outwards, each induction variable by the bound that
+pushes the expression in the wanted direction (`ub - 1` or `lb`, themselves
+affine in the outer variables).  This is exact for non-empty loops with unit
+step and sound (over-approximating) otherwise; expressions with
+floordiv/ceildiv/mod fall back to interval arithmetic, also sound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xdsl.dialects.builtin import MemRefType, ModuleOp
+from xdsl.ir import BlockArgument, Operation, SSAValue
+from xdsl.ir.affine import (
+    AffineBinaryOpExpr,
+    AffineBinaryOpKind,
+    AffineConstantExpr,
+    AffineDimExpr,
+    AffineExpr,
+)
+
+from xdsl_group.analysis.affine_utils import linear_form
+from xdsl_group.dialects import loopnest
+from xdsl_group.dialects.loopnest import affine_expr_str
+from xdsl_group.errors import LoopnestError
+
+# A linear form over SSA values (induction variables).
+Form = tuple[dict[SSAValue, int], int]
+
+
+def _loop_of(v: SSAValue) -> loopnest.ForOp:
+    if isinstance(v, BlockArgument):
+        parent = v.block.parent_op()
+        if isinstance(parent, loopnest.ForOp) and parent.induction_variable is v:
+            return parent
+    raise LoopnestError(f"index operand {v} is not a loopnest induction variable")
+
+
+def _depth(loop: loopnest.ForOp) -> int:
+    return len(list(loopnest.enclosing_loops(loop)))
+
+
+def _form(expr: AffineExpr, operands: Sequence[SSAValue]) -> Form | None:
+    lf = linear_form(expr)
+    if lf is None:
+        return None
+    coeffs: dict[SSAValue, int] = {}
+    for d, c in lf[0].items():
+        v = operands[d]
+        coeffs[v] = coeffs.get(v, 0) + c
+    return {v: c for v, c in coeffs.items() if c}, lf[1]
+
+
+def _bound_form(loop: loopnest.ForOp, upper: bool) -> tuple[Form | None, AffineExpr]:
+    m = (loop.upper_bound if upper else loop.lower_bound).data
+    return _form(m.results[0], list(loop.bound_operands)), m.results[0]
+
+
+def extreme(expr: AffineExpr, operands: Sequence[SSAValue], maximize: bool) -> int:
+    """max (or min) of `expr` over the iteration space of its operands' loops."""
+    form = _form(expr, operands)
+    if form is None:
+        return _interval(expr, operands)[1 if maximize else 0]
+    coeffs, const = dict(form[0]), form[1]
+    while coeffs:
+        v = max(coeffs, key=lambda x: _depth(_loop_of(x)))
+        k = coeffs.pop(v)
+        loop = _loop_of(v)
+        upper = (k > 0) == maximize
+        bound, bexpr = _bound_form(loop, upper)
+        shift = -1 if upper else 0  # the last iteration is at most ub - 1
+        if bound is None:
+            # A non-linear bound: use its numeric extreme instead.
+            value = extreme(bexpr, list(loop.bound_operands), upper)
+            const += k * (value + shift)
+            continue
+        for w, c in bound[0].items():
+            coeffs[w] = coeffs.get(w, 0) + k * c
+            if coeffs[w] == 0:
+                del coeffs[w]
+        const += k * (bound[1] + shift)
+    return const
+
+
+def _iv_range(v: SSAValue) -> tuple[int, int]:
+    loop = _loop_of(v)
+    ops = list(loop.bound_operands)
+    lo = extreme(loop.lower_bound.data.results[0], ops, False)
+    hi = extreme(loop.upper_bound.data.results[0], ops, True) - 1
+    return lo, hi
+
+
+def _interval(expr: AffineExpr, operands: Sequence[SSAValue]) -> tuple[int, int]:
+    match expr:
+        case AffineConstantExpr(value=v):
+            return v, v
+        case AffineDimExpr(position=p):
+            return _iv_range(operands[p])
+        case AffineBinaryOpExpr(kind=kind, lhs=lhs, rhs=rhs):
+            a = _interval(lhs, operands)
+            b = _interval(rhs, operands)
+            if kind == AffineBinaryOpKind.Add:
+                return a[0] + b[0], a[1] + b[1]
+            if kind == AffineBinaryOpKind.Mul:
+                products = [x * y for x in a for y in b]
+                return min(products), max(products)
+            c = b[0]  # the verifier guarantees a positive constant divisor
+            if kind == AffineBinaryOpKind.FloorDiv:
+                return a[0] // c, a[1] // c
+            if kind == AffineBinaryOpKind.CeilDiv:
+                return -(-a[0] // c), -(-a[1] // c)
+            if a[0] // c == a[1] // c:
+                return a[0] % c, a[1] % c
+            return 0, c - 1
+    raise LoopnestError(f"cannot analyse affine expression '{expr}'")
+
+
+def _empty(op: Operation) -> bool:
+    """True if some enclosing loop provably never runs (nothing to check)."""
+    for loop in loopnest.enclosing_loops(op):
+        ops = list(loop.bound_operands)
+        lo = extreme(loop.lower_bound.data.results[0], ops, False)
+        hi = extreme(loop.upper_bound.data.results[0], ops, True)
+        if hi <= lo:
+            return True
+    return False
+
+
+def check_access(op: loopnest.LoadOp | loopnest.StoreOp) -> None:
+    """Raise LoopnestError unless every index of `op` is provably in bounds."""
+    ty = op.memref.type
+    assert isinstance(ty, MemRefType)
+    shape = ty.get_shape()
+    operands = list(op.indices)
+    names = [_loop_of(v).name_str for v in operands]
+    if _empty(op):
+        return
+    for i, (expr, size) in enumerate(zip(op.map.data.results, shape)):
+        lo = extreme(expr, operands, False)
+        hi = extreme(expr, operands, True)
+        if lo < 0 or hi >= size:
+            raise LoopnestError(
+                f"index #{i} '{affine_expr_str(expr, names)}' ranges over "
+                f"[{lo}, {hi}], outside [0, {size - 1}] of {ty}",
+                op,
+            )
+
+
+def check_module_accesses(module: ModuleOp) -> None:
+    """`check_access` on every loopnest access of `module`."""
+    for op in module.walk():
+        if isinstance(op, loopnest.LoadOp | loopnest.StoreOp):
+            check_access(op)
