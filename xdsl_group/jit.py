@@ -97,25 +97,60 @@ class _Compiled:
     module: Any  # kept alive with the engine
 
 
-def _compile(module: ModuleOp, noalias: bool) -> _Compiled:
-    text = str(module)
-    key = (hashlib.sha256(text.encode()).hexdigest(), noalias)
+def _cached(key: tuple[str, bool], build: Any) -> _Compiled:
     with _lock:
         if key in _engines:
             _engines.move_to_end(key)
             return _engines[key]
-    llvm = _llvm()
-    tm = host_target_machine()
-    mod = llvm.parse_assembly(llvm_ir(module, noalias))
-    _optimize(mod, tm)
-    engine = llvm.create_mcjit_compiler(mod, tm)
-    engine.finalize_object()
-    compiled = _Compiled(engine, mod)
+    compiled = build()
     with _lock:
         _engines[key] = compiled
         while len(_engines) > _CACHE_SIZE:
             _engines.popitem(last=False)
     return compiled
+
+
+def compile_llvm_ir(text: str) -> _Compiled:
+    """Optimise and JIT-compile LLVM IR text (cached by the text)."""
+
+    def build() -> _Compiled:
+        llvm = _llvm()
+        tm = host_target_machine()
+        mod = llvm.parse_assembly(text)
+        _optimize(mod, tm)
+        engine = llvm.create_mcjit_compiler(mod, tm)
+        engine.finalize_object()
+        return _Compiled(engine, mod)
+
+    return _cached(("ir:" + hashlib.sha256(text.encode()).hexdigest(), False), build)
+
+
+def _compile(module: ModuleOp, noalias: bool) -> _Compiled:
+    key = (hashlib.sha256(str(module).encode()).hexdigest(), noalias)
+    return _cached(key, lambda: compile_llvm_ir(llvm_ir(module, noalias)))
+
+
+def memref_function(compiled: _Compiled, name: str, types: list[MemRefType]) -> Any:
+    """A ctypes function for `name`, taking MLIR's expanded memref arguments."""
+    address = compiled.engine.get_function_address(name)
+    if not address:
+        raise LoopnestError(f"no function @{name} in the compiled module")
+    argtypes: list[Any] = []
+    for t in types:
+        rank = len(t.get_shape())
+        argtypes += [ctypes.c_void_p, ctypes.c_void_p] + [ctypes.c_int64] * (1 + 2 * rank)
+    return ctypes.CFUNCTYPE(None, *argtypes)(address)
+
+
+def memref_arguments(buffers: list[np.ndarray[Any, Any]]) -> list[Any]:
+    """The expanded descriptor fields (allocated, aligned, offset, sizes,
+    strides in elements) of C-contiguous arrays."""
+    args: list[Any] = []
+    for buf in buffers:
+        ptr = buf.ctypes.data
+        strides = [s // buf.itemsize for s in buf.strides]
+        args += [ptr, ptr, 0, *buf.shape, *strides]
+    return args
 
 
 def _written_arguments(fn: func.FuncOp) -> set[int]:
@@ -162,13 +197,8 @@ class JitFunction:
     def _cfunc(self, noalias: bool) -> Any:
         if noalias not in self._cfuncs:
             compiled = _compile(self._module, noalias)
-            address = compiled.engine.get_function_address(self.func_name)
-            argtypes: list[Any] = []
-            for t in self._types:
-                rank = len(t.get_shape())
-                argtypes += [ctypes.c_void_p, ctypes.c_void_p] + [ctypes.c_int64] * (1 + 2 * rank)
-            proto = ctypes.CFUNCTYPE(None, *argtypes)
-            self._cfuncs[noalias] = (proto(address), compiled)
+            cfunc = memref_function(compiled, self.func_name, self._types)
+            self._cfuncs[noalias] = (cfunc, compiled)
         return self._cfuncs[noalias][0]
 
     def __call__(self, *arrays: np.ndarray[Any, Any]) -> None:
@@ -182,12 +212,7 @@ class JitFunction:
             for i in range(len(buffers))
             for j in range(i + 1, len(buffers))
         )
-        args: list[Any] = []
-        for buf in buffers:
-            ptr = buf.ctypes.data
-            strides = [s // buf.itemsize for s in buf.strides]
-            args += [ptr, ptr, 0, *buf.shape, *strides]
-        self._cfunc(not overlap)(*args)
+        self._cfunc(not overlap)(*memref_arguments(buffers))
         for i, (arr, buf) in enumerate(zip(arrays, buffers)):
             if buf is not arr and i in self._written:
                 arr[...] = buf

@@ -89,9 +89,10 @@ class LowerFunc(RewritePattern):
             Rewriter.insert_block(entry, BlockInsertPoint.before(old_entry))
             values: list[SSAValue] = []
             k = 0
-            for t in inputs:
+            for t, old_arg in zip(inputs, old_entry.args):
                 n = len(expanded_argument_types(t, op))
                 fields = list(entry.args[k : k + n])
+                _name_fields(fields, old_arg.name_hint, t)
                 k += n
                 values.append(_rebuild(rewriter, entry, t, fields))
             rewriter.inline_block(old_entry, InsertPoint.at_end(entry), values)
@@ -104,6 +105,20 @@ class LowerFunc(RewritePattern):
                 other_props=other,
             )
         rewriter.replace(op, new)
+
+
+def _name_fields(fields: list[SSAValue], hint: str | None, t: Attribute) -> None:
+    """Readable names for the expanded arguments: `%O_aligned`, `%O_size0`..."""
+    if hint is None:
+        return
+    if not isinstance(t, MemRefType):
+        fields[0].name_hint = hint
+        return
+    rank = len(t.get_shape())
+    names = ["allocated", "aligned", "offset"]
+    names += [f"size{i}" for i in range(rank)] + [f"stride{i}" for i in range(rank)]
+    for field, name in zip(fields, names):
+        field.name_hint = f"{hint}_{name}"
 
 
 def _rebuild(

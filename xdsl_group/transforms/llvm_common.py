@@ -78,12 +78,18 @@ def replace_with(
 ) -> None:
     """Replace `op` by `new_ops`; its single result (if any) becomes `new_value`,
     cast back to the old type when that differs (e.g. i64 -> index)."""
+    # Insert first, then replace with no new ops: only the result keeps the
+    # old name (xDSL would otherwise give it to every new op's results).
+    for new in new_ops:
+        rewriter.insert(new, InsertPoint.before(op))
     if new_value is None or not op.results:
-        rewriter.replace(op, new_ops, [])
+        rewriter.replace(op, [], [None] * len(op.results))
         return
-    old_type = op.results[0].type
-    if new_value.type != old_type:
-        back = UnrealizedConversionCastOp.get([new_value], [old_type])
-        new_ops = [*new_ops, back]
+    old = op.results[0]
+    if new_value.type != old.type:
+        back = UnrealizedConversionCastOp.get([new_value], [old.type])
+        rewriter.insert(back, InsertPoint.before(op))
         new_value = back.results[0]
-    rewriter.replace(op, new_ops, [new_value])
+    if new_value.name_hint is None:
+        new_value.name_hint = old.name_hint
+    rewriter.replace(op, [], [new_value])
