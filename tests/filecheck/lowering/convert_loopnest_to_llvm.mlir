@@ -56,7 +56,6 @@ builtin.module {
 // LLVM:         ret void
 
 // CONV-LABEL: define void @"conv2d_grouped"(
-// CONV-COUNT-7: phi  i64
 // CONV:         mul nuw nsw i64 %{{.*}}, 36
 // CONV:         fmul float
 // CONV:         fadd float
