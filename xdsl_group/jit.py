@@ -27,7 +27,7 @@ from xdsl_group.errors import LoopnestError
 _CACHE_SIZE = 64
 _lock = threading.Lock()
 _engines: OrderedDict[tuple[str, bool], _Compiled] = OrderedDict()
-_target_machine: Any = None
+_initialized = False
 
 
 def _llvm() -> Any:
@@ -37,20 +37,24 @@ def _llvm() -> Any:
 
 
 def host_target_machine() -> Any:
-    """A target machine for the host CPU (name and features), -O3."""
-    global _target_machine
-    if _target_machine is None:
-        llvm = _llvm()
+    """A new target machine for the host CPU (name and features), -O3.
+
+    A fresh one per engine: an MCJIT engine takes ownership of its target
+    machine and frees it with itself.
+    """
+    llvm = _llvm()
+    global _initialized
+    if not _initialized:
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
-        target = llvm.Target.from_default_triple()
-        _target_machine = target.create_target_machine(
-            cpu=llvm.get_host_cpu_name(),
-            features=llvm.get_host_cpu_features().flatten(),
-            opt=3,
-            jit=True,
-        )
-    return _target_machine
+        _initialized = True
+    target = llvm.Target.from_default_triple()
+    return target.create_target_machine(
+        cpu=llvm.get_host_cpu_name(),
+        features=llvm.get_host_cpu_features().flatten(),
+        opt=3,
+        jit=True,
+    )
 
 
 def lower_to_llvm(module: ModuleOp, noalias: bool = False) -> ModuleOp:

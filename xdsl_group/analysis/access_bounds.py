@@ -61,6 +61,20 @@ def _bound_form(loop: loopnest.ForOp, upper: bool) -> tuple[Form | None, AffineE
     return _form(m.results[0], list(loop.bound_operands)), m.results[0]
 
 
+def _last_iteration(loop: loopnest.ForOp) -> Form | None:
+    """The exact last value of the induction variable, `lb + step * ((ub -
+    lb - 1) // step)`, when the trip count does not depend on outer loops."""
+    lb, _ = _bound_form(loop, False)
+    ub, _ = _bound_form(loop, True)
+    if lb is None or ub is None or lb[0] != ub[0]:
+        return None
+    span = ub[1] - lb[1]
+    if span <= 0:
+        return None
+    step = loop.step_value
+    return dict(lb[0]), lb[1] + step * ((span - 1) // step)
+
+
 def extreme(expr: AffineExpr, operands: Sequence[SSAValue], maximize: bool) -> int:
     """max (or min) of `expr` over the iteration space of its operands' loops."""
     form = _form(expr, operands)
@@ -74,6 +88,10 @@ def extreme(expr: AffineExpr, operands: Sequence[SSAValue], maximize: bool) -> i
         upper = (k > 0) == maximize
         bound, bexpr = _bound_form(loop, upper)
         shift = -1 if upper else 0  # the last iteration is at most ub - 1
+        if upper:
+            last = _last_iteration(loop)
+            if last is not None:
+                bound, shift = last, 0
         if bound is None:
             # A non-linear bound: use its numeric extreme instead.
             value = extreme(bexpr, list(loop.bound_operands), upper)
