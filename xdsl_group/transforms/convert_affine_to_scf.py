@@ -42,6 +42,8 @@ class _Expander:
         self.rewriter = rewriter
         self.point = InsertPoint.before(before)
         self.constants: dict[int, SSAValue] = {}
+        # Bounds of one loop share subexpressions (`g * 4` in `[g * 4, g * 4 + 4)`).
+        self.memo: dict[tuple[AffineExpr, tuple[SSAValue, ...], tuple[SSAValue, ...]], SSAValue] = {}
 
     def _emit(self, op: Operation) -> SSAValue:
         self.rewriter.insert(op, self.point)
@@ -55,6 +57,14 @@ class _Expander:
         return self.constants[value]
 
     def expr(
+        self, e: AffineExpr, dims: list[SSAValue], syms: list[SSAValue]
+    ) -> SSAValue:
+        key = (e, tuple(dims), tuple(syms))
+        if key not in self.memo:
+            self.memo[key] = self._expr(e, dims, syms)
+        return self.memo[key]
+
+    def _expr(
         self, e: AffineExpr, dims: list[SSAValue], syms: list[SSAValue]
     ) -> SSAValue:
         match e:

@@ -12,8 +12,7 @@ func.func @grouped(%A: memref<8xf32>) {
   ^bb0(%g: index):
     // CHECK-NEXT: %[[C4:.*]] = arith.constant 4 : index
     // CHECK-NEXT: %[[LB:.*]] = arith.muli %[[G]], %[[C4]] : index
-    // CHECK-NEXT: %[[M:.*]] = arith.muli %[[G]], %[[C4]] : index
-    // CHECK-NEXT: %[[UB:.*]] = arith.addi %[[M]], %[[C4]] : index
+    // CHECK-NEXT: %[[UB:.*]] = arith.addi %[[LB]], %[[C4]] : index
     // CHECK-NEXT: %[[ONE:.*]] = arith.constant 1 : index
     // CHECK-NEXT: scf.for %[[I:.*]] = %[[LB]] to %[[UB]] step %[[ONE]] {
     "affine.for"(%g, %g) <{lowerBoundMap = affine_map<(d0) -> (d0 * 4)>, upperBoundMap = affine_map<(d0) -> (d0 * 4 + 4)>, step = 1 : index, operandSegmentSizes = array<i32: 1, 1, 0>}> ({

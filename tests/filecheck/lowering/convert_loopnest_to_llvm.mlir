@@ -14,8 +14,7 @@
 // CHECK-NEXT:   llvm.cond_br %[[GC]], ^{{.*}}, ^[[GEXIT:.*]]
 // CHECK:        %[[C4:.*]] = llvm.mlir.constant(4) : i64
 // CHECK-NEXT:   %[[LB:.*]] = llvm.mul %[[G]], %[[C4]] : i64
-// CHECK-NEXT:   %[[M:.*]] = llvm.mul %[[G]], %[[C4]] : i64
-// CHECK-NEXT:   %[[UB:.*]] = llvm.add %[[M]], %[[C4]] : i64
+// CHECK-NEXT:   %[[UB:.*]] = llvm.add %[[LB]], %[[C4]] : i64
 // CHECK-NEXT:   %[[STEP:.*]] = llvm.mlir.constant(1) : i64
 // CHECK-NEXT:   llvm.br ^[[IH:.*]](%[[LB]] : i64)
 // CHECK-NEXT: ^[[IH]](%[[I:.*]]: i64):
