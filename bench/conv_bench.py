@@ -87,7 +87,16 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python {platform.python_version()}"
+    import llvmlite
+    import llvmlite.binding as llvm
+
+    host = llvm.get_host_cpu_name()
+    llvm_version = ".".join(map(str, llvm.llvm_version_info))
+    return (
+        f"{model} (LLVM host CPU: {host}), {os.cpu_count()} cores, {platform.system()} "
+        f"{platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}, "
+        f"llvmlite {llvmlite.__version__} (LLVM {llvm_version})"
+    )
 
 
 def main() -> int:

@@ -50,10 +50,10 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
 
 def _random_inputs(fn: Any, seed: int) -> list[np.ndarray[Any, Any]]:
     from xdsl_group.api import numpy_dtype
-    from xdsl_group.jit import _written_arguments
+    from xdsl_group.jit import written_arguments
 
     rng = np.random.default_rng(seed)
-    written = _written_arguments(fn)
+    written = written_arguments(fn)
     arrays = []
     for i, t in enumerate(fn.function_type.inputs.data):
         if not hasattr(t, "get_shape"):

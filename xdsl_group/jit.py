@@ -157,7 +157,7 @@ def memref_arguments(buffers: list[np.ndarray[Any, Any]]) -> list[Any]:
     return args
 
 
-def _written_arguments(fn: func.FuncOp) -> set[int]:
+def written_arguments(fn: func.FuncOp) -> set[int]:
     """Indices of the memref arguments the function stores to."""
     args = list(fn.body.blocks[0].args) if fn.body.blocks else []
     written: set[int] = set()
@@ -194,7 +194,7 @@ class JitFunction:
                     self._fn,
                 )
         self._types: list[MemRefType] = list(types)  # type: ignore[arg-type]
-        self._written = _written_arguments(self._fn)
+        self._written = written_arguments(self._fn)
         self._cfuncs: dict[bool, Any] = {}
         self._cfunc(True)  # compile now: errors surface at jit() time
 

@@ -219,3 +219,21 @@ def test_llvm_ir_is_vectorised_for_the_host():
 
     ir = llvm_ir(load("conv2d"), noalias=True, optimize=True)
     assert "<8 x float>" in ir or "<4 x float>" in ir
+
+
+def test_pass_names_do_not_clash_with_xdsl():
+    """A name clash with a built-in pass makes xDSL's universe raise."""
+    from xdsl.transforms import get_all_passes
+
+    from xdsl_group.universe import PASSES
+
+    ours = {
+        "convert-loopnest-to-llvm",
+        "convert-affine-to-scf",
+        "finalize-memref-to-llvm",
+        "convert-arith-to-llvm",
+        "convert-cf-to-llvm",
+        "convert-func-to-llvm",
+    }
+    assert ours <= set(PASSES)
+    assert not set(PASSES) & set(get_all_passes())

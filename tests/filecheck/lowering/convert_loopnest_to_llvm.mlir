@@ -55,6 +55,6 @@ builtin.module {
 // LLVM:         ret void
 
 // CONV-LABEL: define void @"conv2d_grouped"(
-// CONV:         mul nuw nsw i64 %{{.*}}, 36
+// CONV:         mul {{nuw nsw|nsw nuw}} i64 %{{.*}}, 36
 // CONV:         fmul float
 // CONV:         fadd float
