@@ -2,7 +2,7 @@
 
 Nests have random depth, loop order, bounds (offsets, steps, bounds depending
 on an outer loop, as grouping produces) and accesses (sums of induction
-variables with coefficients and offsets).  Values are small integers, so
+variables with coefficients and offsets, sometimes under floordiv or mod).  Values are small integers, so
 every f32 operation is exact and the comparison is bitwise even where a
 transformation reorders a reduction.
 
@@ -56,6 +56,11 @@ class Nest:
     offsets: dict[str, list[int]]
     dtype: str  # "f32" or "i32"
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # array -> per dim: None, ("floordiv", k) or ("mod", k) applied to the sum
+    wraps: dict[str, list[tuple[str, int] | None]] = field(default_factory=dict)
+
+    def wrap(self, array: str, dim: int) -> tuple[str, int] | None:
+        return self.wraps.get(array, [None] * 4)[dim]
 
     def iterations(self):
         """Every point of the iteration space, as {name: value}."""
@@ -74,10 +79,16 @@ class Nest:
         return rec(0, {})
 
     def index(self, array: str, env: dict[str, int]) -> tuple[int, ...]:
-        return tuple(
-            sum(env[iv] * c for iv, c in dim) + off
-            for dim, off in zip(self.accesses[array], self.offsets[array])
-        )
+        out = []
+        for d, (dim, off) in enumerate(zip(self.accesses[array], self.offsets[array])):
+            v = sum(env[iv] * c for iv, c in dim) + off
+            match self.wrap(array, d):
+                case ("floordiv", k):
+                    v //= k
+                case ("mod", k):
+                    v %= k
+            out.append(v)
+        return tuple(out)
 
     def compute_shapes(self) -> None:
         top = {a: [0] * len(dims) for a, dims in self.accesses.items()}
@@ -92,11 +103,14 @@ class Nest:
 
         def access(a: str) -> str:
             parts = []
-            for dim, off in zip(self.accesses[a], self.offsets[a]):
+            for d, (dim, off) in enumerate(zip(self.accesses[a], self.offsets[a])):
                 terms = [f"%{iv}" if c == 1 else f"%{iv} * {c}" for iv, c in dim]
                 if off or not terms:
                     terms.append(str(off))
-                parts.append(" + ".join(terms))
+                text = " + ".join(terms)
+                if (w := self.wrap(a, d)) is not None:
+                    text = f"({text}) {w[0]} {w[1]}"
+                parts.append(text)
             return f"%{a}[{', '.join(parts)}] : {memref[a]}"
 
         mul, add = ("arith.mulf", "arith.addf") if t == "f32" else ("arith.muli", "arith.addi")
@@ -135,6 +149,7 @@ def nests(draw) -> Nest:
         )
     accesses: dict[str, list[list[tuple[str, int]]]] = {}
     offsets: dict[str, list[int]] = {}
+    wraps: dict[str, list[tuple[str, int] | None]] = {}
     for a in ("O", "A", "B"):
         rank = draw(st.integers(1, 3))
         dims = []
@@ -143,7 +158,12 @@ def nests(draw) -> Nest:
             dims.append([(iv, draw(st.sampled_from([1, 1, 2]))) for iv in ivs])
         accesses[a] = dims
         offsets[a] = [draw(st.integers(0, 2)) for _ in range(rank)]
+        wraps[a] = [
+            draw(st.sampled_from([None, None, None, ("floordiv", 2), ("mod", 3)]))
+            for _ in range(rank)
+        ]
     nest = Nest(list(order), loops, accesses, offsets, draw(st.sampled_from(["f32", "i32"])))
+    nest.wraps = wraps
     nest.compute_shapes()
     return nest
 

@@ -5,9 +5,12 @@ unless each index of each access is provably within `[0, size)` for every
 iteration.  The extreme values of an index are found by substituting, from
 the innermost loop outwards, each induction variable by the bound that
 pushes the expression in the wanted direction (`ub - 1` or `lb`, themselves
-affine in the outer variables).  This is exact for non-empty loops with unit
-step and sound (over-approximating) otherwise; expressions with
-floordiv/ceildiv/mod fall back to interval arithmetic, also sound.
+affine in the outer variables).  This is exact for non-empty loops whose
+trip count does not depend on outer loops, and sound (over-approximating)
+otherwise; expressions with floordiv/ceildiv/mod combine exact bounds of
+their linear parts by interval arithmetic, also sound.  When these bounds
+say "maybe out of bounds" and the nest is small, the loops are run to get
+the exact range, so small nests are never refused wrongly.
 """
 
 from __future__ import annotations
@@ -19,8 +22,6 @@ from xdsl.ir import BlockArgument, Operation, SSAValue
 from xdsl.ir.affine import (
     AffineBinaryOpExpr,
     AffineBinaryOpKind,
-    AffineConstantExpr,
-    AffineDimExpr,
     AffineExpr,
 )
 
@@ -105,20 +106,13 @@ def extreme(expr: AffineExpr, operands: Sequence[SSAValue], maximize: bool) -> i
     return const
 
 
-def _iv_range(v: SSAValue) -> tuple[int, int]:
-    loop = _loop_of(v)
-    ops = list(loop.bound_operands)
-    lo = extreme(loop.lower_bound.data.results[0], ops, False)
-    hi = extreme(loop.upper_bound.data.results[0], ops, True) - 1
-    return lo, hi
-
-
 def _interval(expr: AffineExpr, operands: Sequence[SSAValue]) -> tuple[int, int]:
+    """Bounds of a non-linear expression: linear parts exactly (`extreme`),
+    combined by interval arithmetic (floordiv/ceildiv are monotone)."""
+    form = _form(expr, operands)
+    if form is not None:
+        return extreme(expr, operands, False), extreme(expr, operands, True)
     match expr:
-        case AffineConstantExpr(value=v):
-            return v, v
-        case AffineDimExpr(position=p):
-            return _iv_range(operands[p])
         case AffineBinaryOpExpr(kind=kind, lhs=lhs, rhs=rhs):
             a = _interval(lhs, operands)
             b = _interval(rhs, operands)
@@ -136,6 +130,46 @@ def _interval(expr: AffineExpr, operands: Sequence[SSAValue]) -> tuple[int, int]
                 return a[0] % c, a[1] % c
             return 0, c - 1
     raise LoopnestError(f"cannot analyse affine expression '{expr}'")
+
+
+def _iteration_count(op: Operation) -> int:
+    """An upper bound on how many times `op` runs."""
+    count = 1
+    for loop in loopnest.enclosing_loops(op):
+        ops = list(loop.bound_operands)
+        lo = extreme(loop.lower_bound.data.results[0], ops, False)
+        hi = extreme(loop.upper_bound.data.results[0], ops, True)
+        count *= max(0, -(-(hi - lo) // loop.step_value))
+    return count
+
+
+def _enumerated_range(
+    op: loopnest.LoadOp | loopnest.StoreOp, dim: int
+) -> tuple[int, int] | None:
+    """Exact (min, max) of index `dim` by running the loops (None if never run)."""
+    loops = list(reversed(list(loopnest.enclosing_loops(op))))
+    m = op.map.data
+    result: list[int] = []
+    env: dict[SSAValue, int] = {}
+
+    def run(depth: int) -> None:
+        if depth == len(loops):
+            value = m.eval([env[v] for v in op.indices], [])[dim]
+            result[:] = [min(result[0], value), max(result[1], value)] if result else [value, value]
+            return
+        loop = loops[depth]
+        lb, ub = loop.bound_values(env)
+        for i in range(lb, ub, loop.step_value):
+            env[loop.induction_variable] = i
+            run(depth + 1)
+
+    run(0)
+    return (result[0], result[1]) if result else None
+
+
+# Above this many iterations a possibly out-of-bounds access is refused
+# without running its loops to check it.
+ENUMERATION_LIMIT = 20_000
 
 
 def _empty(op: Operation) -> bool:
@@ -161,6 +195,13 @@ def check_access(op: loopnest.LoadOp | loopnest.StoreOp) -> None:
     for i, (expr, size) in enumerate(zip(op.map.data.results, shape)):
         lo = extreme(expr, operands, False)
         hi = extreme(expr, operands, True)
+        if (lo < 0 or hi >= size) and _iteration_count(op) <= ENUMERATION_LIMIT:
+            # The symbolic bounds may over-approximate (strided or empty
+            # loops, floordiv/mod): small nests are checked exactly.
+            exact = _enumerated_range(op, i)
+            if exact is None:
+                return
+            lo, hi = exact
         if lo < 0 or hi >= size:
             raise LoopnestError(
                 f"index #{i} '{affine_expr_str(expr, names)}' ranges over "
