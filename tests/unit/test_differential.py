@@ -57,7 +57,7 @@ class Nest:
     loops: dict[str, Loop]
     accesses: dict[str, list[list[tuple[str, int]]]]  # array -> per dim: [(iv, coeff)]
     offsets: dict[str, list[int]]
-    dtype: str  # "f32" or "i32"
+    dtype: str  # "f32", "f64", "i32" or "i64"
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     # array -> per dim: None, ("floordiv", k) or ("mod", k) applied to the sum
     wraps: dict[str, list[tuple[str, int] | None]] = field(default_factory=dict)
@@ -116,7 +116,7 @@ class Nest:
                 parts.append(text)
             return f"%{a}[{', '.join(parts)}] : {memref[a]}"
 
-        mul, add = ("arith.mulf", "arith.addf") if t == "f32" else ("arith.muli", "arith.addi")
+        mul, add = ("arith.mulf", "arith.addf") if t[0] == "f" else ("arith.muli", "arith.addi")
         body = [
             f"%o = loopnest.load {access('O')}",
             f"%a = loopnest.load {access('A')}",
@@ -165,7 +165,7 @@ def nests(draw) -> Nest:
             draw(st.sampled_from([None, None, None, ("floordiv", 2), ("mod", 3)]))
             for _ in range(rank)
         ]
-    nest = Nest(list(order), loops, accesses, offsets, draw(st.sampled_from(["f32", "i32"])))
+    nest = Nest(list(order), loops, accesses, offsets, draw(st.sampled_from(["f32", "f32", "i32", "f64", "i64"])))
     nest.wraps = wraps
     nest.compute_shapes()
     return nest
@@ -185,7 +185,7 @@ TRANSFORMS: list[Step] = []
 
 def random_arrays(nest: Nest, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
-    dtype = np.float32 if nest.dtype == "f32" else np.int32
+    dtype = {"f32": np.float32, "f64": np.float64, "i32": np.int32, "i64": np.int64}[nest.dtype]
     return [rng.integers(-4, 5, nest.shapes[a]).astype(dtype) for a in ("O", "A", "B")]
 
 
