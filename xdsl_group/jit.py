@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from xdsl.dialects import func, memref
+from xdsl.dialects import affine, func, memref
 from xdsl.dialects.builtin import MemRefType, ModuleOp
 
 from xdsl_group.api import apply, check_arguments, find_function
@@ -114,24 +114,27 @@ def _cached(key: tuple[str, bool], build: Any) -> _Compiled:
     return compiled
 
 
+def _build_engine(text: str) -> _Compiled:
+    llvm = _llvm()
+    tm = host_target_machine()
+    mod = llvm.parse_assembly(text)
+    _optimize(mod, tm)
+    engine = llvm.create_mcjit_compiler(mod, tm)
+    engine.finalize_object()
+    return _Compiled(engine, mod)
+
+
 def compile_llvm_ir(text: str) -> _Compiled:
-    """Optimise and JIT-compile LLVM IR text (cached by the text)."""
-
-    def build() -> _Compiled:
-        llvm = _llvm()
-        tm = host_target_machine()
-        mod = llvm.parse_assembly(text)
-        _optimize(mod, tm)
-        engine = llvm.create_mcjit_compiler(mod, tm)
-        engine.finalize_object()
-        return _Compiled(engine, mod)
-
-    return _cached(("ir:" + hashlib.sha256(text.encode()).hexdigest(), False), build)
+    """Optimise and JIT-compile LLVM IR text (e.g. from `mlir-translate`),
+    cached by the text."""
+    key = ("ir:" + hashlib.sha256(text.encode()).hexdigest(), False)
+    return _cached(key, lambda: _build_engine(text))
 
 
 def _compile(module: ModuleOp, noalias: bool) -> _Compiled:
+    """Lower, optimise and JIT-compile `module`, cached by its text."""
     key = (hashlib.sha256(str(module).encode()).hexdigest(), noalias)
-    return _cached(key, lambda: compile_llvm_ir(llvm_ir(module, noalias)))
+    return _cached(key, lambda: _build_engine(llvm_ir(module, noalias)))
 
 
 def memref_function(compiled: _Compiled, name: str, types: list[MemRefType]) -> Any:
@@ -162,7 +165,7 @@ def written_arguments(fn: func.FuncOp) -> set[int]:
     args = list(fn.body.blocks[0].args) if fn.body.blocks else []
     written: set[int] = set()
     for op in fn.walk():
-        if isinstance(op, loopnest.StoreOp | memref.StoreOp) and op.memref in args:
+        if isinstance(op, loopnest.StoreOp | memref.StoreOp | affine.StoreOp) and op.memref in args:
             written.add(args.index(op.memref))
     return written
 
