@@ -72,3 +72,20 @@ func.func @caller() {
   func.return
 }
 // CHECK: error: 'func.call' op: unsupported op 'func.call': convert-func-to-llvm lowers func.func and func.return only
+
+// -----
+
+// affine.min/max bounds are not lowered by convert-affine-to-scf.
+func.func @min(%i: index) -> index {
+  %m = "affine.min"(%i) <{map = affine_map<(d0) -> (d0, 4)>}> : (index) -> index
+  func.return %m : index
+}
+// CHECK: error: 'affine.min' op: unsupported op 'affine.min': convert-affine-to-scf lowers affine.for/apply/load/store only
+
+// -----
+
+func.func @assert(%c: i1) {
+  cf.assert %c, "never"
+  func.return
+}
+// CHECK: error: 'cf.assert' op: unsupported op 'cf.assert': convert-cf-to-llvm lowers cf.br and cf.cond_br only
