@@ -38,13 +38,18 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, help="MLIR file with the function")
     p.add_argument("--func", required=True, help="name of the function (without @)")
     p.add_argument("--backend", choices=("interp", "jit"), default="jit", help="default: jit")
-    p.add_argument("--inputs", nargs="+", type=Path, metavar="NPY", help="one .npy file per argument")
+    p.add_argument(
+        "--inputs", nargs="+", type=Path, metavar="NPY", help="one .npy file per argument"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
     p.add_argument(
         "-p", "--pipeline", default="", help="xdsl-opt pass pipeline applied before running"
     )
     p.add_argument(
-        "--save", type=Path, metavar="DIR", help="write every argument after the call to DIR/argN.npy"
+        "--save",
+        type=Path,
+        metavar="DIR",
+        help="write every argument after the call to DIR/argN.npy",
     )
 
 
@@ -81,7 +86,8 @@ def _run(args: argparse.Namespace) -> int:
         arrays = [np.load(p) for p in args.inputs]
     else:
         arrays = _random_inputs(fn, args.seed)
-    names = [a.name_hint or f"arg{i}" for i, a in enumerate(fn.body.blocks[0].args)] if fn.body.blocks else []
+    args_ = fn.body.blocks[0].args if fn.body.blocks else ()
+    names = [a.name_hint or f"arg{i}" for i, a in enumerate(args_)]
 
     compile_s = 0.0
     if args.backend == "jit":
@@ -117,9 +123,11 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-SUBCOMMANDS: dict[
-    str, tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
-] = {
+AddArguments = Callable[[argparse.ArgumentParser], None]
+Run = Callable[[argparse.Namespace], int]
+
+# name -> (one-line summary, --help description, add_arguments, run)
+SUBCOMMANDS: dict[str, tuple[str, str, AddArguments, Run]] = {
     "run": ("run a function via the interpreter or the JIT", RUN_HELP, _add_run_arguments, _run),
 }
 

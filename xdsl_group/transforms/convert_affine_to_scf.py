@@ -24,15 +24,14 @@ from xdsl.ir.affine import (
 )
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
-    PatternRewriteWalker,
     RewritePattern,
     op_type_rewrite_pattern,
 )
 from xdsl.rewriter import InsertPoint
 
 from xdsl_group.errors import LoopnestError
+from xdsl_group.transforms.llvm_common import rewrite_module
 
 
 class _Expander:
@@ -43,7 +42,8 @@ class _Expander:
         self.point = InsertPoint.before(before)
         self.constants: dict[int, SSAValue] = {}
         # Bounds of one loop share subexpressions (`g * 4` in `[g * 4, g * 4 + 4)`).
-        self.memo: dict[tuple[AffineExpr, tuple[SSAValue, ...], tuple[SSAValue, ...]], SSAValue] = {}
+        self.memo: dict[tuple[AffineExpr, tuple[SSAValue, ...], tuple[SSAValue, ...]], SSAValue]
+        self.memo = {}
 
     def _emit(self, op: Operation) -> SSAValue:
         self.rewriter.insert(op, self.point)
@@ -190,15 +190,14 @@ class ConvertAffineToScfPass(ModulePass):
     name = "convert-affine-to-scf"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(
-            GreedyRewritePatternApplier(
-                [
-                    RefuseOtherAffine(),
-                    LowerAffineFor(),
-                    LowerAffineApply(),
-                    LowerAffineLoad(),
-                    LowerAffineStore(),
-                ]
-            ),
-            apply_recursively=True,
-        ).rewrite_module(op)
+        rewrite_module(
+            op,
+            [
+                RefuseOtherAffine(),
+                LowerAffineFor(),
+                LowerAffineApply(),
+                LowerAffineLoad(),
+                LowerAffineStore(),
+            ],
+            recursive=True,
+        )

@@ -16,14 +16,12 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
-    PatternRewriteWalker,
     RewritePattern,
 )
 
 from xdsl_group.errors import LoopnestError
-from xdsl_group.transforms.llvm_common import convert_type, replace_with, to_llvm
+from xdsl_group.transforms.llvm_common import convert_type, replace_with, rewrite_module, to_llvm
 
 _INT_BINARY: dict[type[Operation], type[Operation]] = {
     arith.AddiOp: llvm.AddOp,
@@ -128,7 +126,8 @@ class LowerArith(RewritePattern):
                 c = llvm.ConstantOp(attr, res_t)
             else:
                 raise LoopnestError(
-                    f"unsupported constant {attr}: convert-arith-to-llvm lowers scalar constants only",
+                    f"unsupported constant {attr}: convert-arith-to-llvm lowers "
+                    "scalar constants only",
                     op,
                 )
             new, value = [c], c.result
@@ -211,8 +210,5 @@ class ConvertArithToLLVMPass(ModulePass):
     name = "convert-arith-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(
-            GreedyRewritePatternApplier([LowerArith()]),
-            apply_recursively=False,
-        ).rewrite_module(op)
+        rewrite_module(op, [LowerArith()])
 

@@ -10,15 +10,13 @@ from xdsl.dialects.builtin import ModuleOp, UnrealizedConversionCastOp
 from xdsl.ir import Block, Operation
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
-    PatternRewriteWalker,
     RewritePattern,
 )
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from xdsl_group.errors import LoopnestError
-from xdsl_group.transforms.llvm_common import cast_to, convert_type
+from xdsl_group.transforms.llvm_common import cast_to, convert_type, rewrite_module
 
 
 def convert_block_arguments(block: Block) -> None:
@@ -79,7 +77,4 @@ class ConvertCfToLLVMPass(ModulePass):
             for region in inner.regions:
                 for block in list(region.blocks)[1:]:
                     convert_block_arguments(block)
-        PatternRewriteWalker(
-            GreedyRewritePatternApplier([LowerBranches()]),
-            apply_recursively=False,
-        ).rewrite_module(op)
+        rewrite_module(op, [LowerBranches()])

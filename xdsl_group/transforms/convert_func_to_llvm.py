@@ -24,16 +24,14 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
-    PatternRewriteWalker,
     RewritePattern,
     op_type_rewrite_pattern,
 )
 from xdsl.rewriter import BlockInsertPoint, InsertPoint, Rewriter
 
 from xdsl_group.errors import LoopnestError
-from xdsl_group.transforms.llvm_common import convert_type, descriptor_type, to_llvm
+from xdsl_group.transforms.llvm_common import convert_type, descriptor_type, rewrite_module, to_llvm
 
 
 def expanded_argument_types(t: Attribute, op: Operation) -> list[Attribute]:
@@ -180,11 +178,5 @@ class ConvertFuncToLLVMPass(ModulePass):
     noalias: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(
-            GreedyRewritePatternApplier([LowerReturn()]),
-            apply_recursively=False,
-        ).rewrite_module(op)
-        PatternRewriteWalker(
-            GreedyRewritePatternApplier([LowerFunc(self.noalias)]),
-            apply_recursively=False,
-        ).rewrite_module(op)
+        rewrite_module(op, [LowerReturn()])
+        rewrite_module(op, [LowerFunc(self.noalias)])

@@ -19,14 +19,18 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.ir.affine import AffineMap
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
-    PatternRewriteWalker,
     RewritePattern,
 )
 
 from xdsl_group.errors import LoopnestError
-from xdsl_group.transforms.llvm_common import cast_to, convert_type, replace_with, to_llvm
+from xdsl_group.transforms.llvm_common import (
+    cast_to,
+    convert_type,
+    replace_with,
+    rewrite_module,
+    to_llvm,
+)
 
 # nsw|nuw: the linearised offset of an in-bounds access of a static memref is
 # non-negative and below its size (an out-of-bounds memref access is
@@ -38,7 +42,9 @@ def static_strides(ty: MemRefType, op: Operation) -> tuple[int, ...]:
     """Row-major strides of a static, identity-layout memref (else refuse)."""
     shape = ty.get_shape()
     if any(d < 0 for d in shape):
-        raise LoopnestError(f"memref type {ty} has dynamic sizes; only static shapes are supported", op)
+        raise LoopnestError(
+            f"memref type {ty} has dynamic sizes; only static shapes are supported", op
+        )
     identity = isinstance(ty.layout, NoneAttr) or (
         isinstance(ty.layout, AffineMapAttr)
         and ty.layout.data == AffineMap.identity(len(shape))
@@ -126,7 +132,4 @@ class FinalizeMemrefToLLVMPass(ModulePass):
     name = "finalize-memref-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(
-            GreedyRewritePatternApplier([LowerMemrefAccess()]),
-            apply_recursively=False,
-        ).rewrite_module(op)
+        rewrite_module(op, [LowerMemrefAccess()])

@@ -16,11 +16,17 @@ from xdsl.dialects.builtin import (
     IndexType,
     IntegerType,
     MemRefType,
+    ModuleOp,
     UnrealizedConversionCastOp,
     i64,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
-from xdsl.pattern_rewriter import PatternRewriter
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+)
 from xdsl.rewriter import InsertPoint
 
 from xdsl_group.errors import LoopnestError
@@ -93,3 +99,16 @@ def replace_with(
     if new_value.name_hint is None:
         new_value.name_hint = old.name_hint
     rewriter.replace(op, [], [new_value])
+
+
+def rewrite_module(
+    module: ModuleOp, patterns: list[RewritePattern], recursive: bool = False
+) -> None:
+    """Apply `patterns` greedily; a refusal surfaces as a fresh one-line
+    `LoopnestError` (xDSL's walker would attach a dump of the whole IR)."""
+    try:
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier(patterns), apply_recursively=recursive
+        ).rewrite_module(module)
+    except LoopnestError as e:
+        raise LoopnestError(e.reason, e.op) from None
