@@ -4,8 +4,9 @@ The stable API:
 
 - `parse(text)`: MLIR text to a verified `ModuleOp`;
 - `apply(module, pipeline)`: run an `xdsl-opt -p` pipeline on a copy;
-- `interpret(module, func_name, *arrays)`: run a function on numpy arrays.
-- `from_python(source, sizes, arrays)`: Python loop code to a `loopnest` module.
+- `interpret(module, func_name, *arrays)`: run a function on numpy arrays;
+- `from_python(source, sizes, arrays)`: Python loop code to a `loopnest` module;
+- `jit(module, func_name)`: compile a function to native code (a callable).
 
 Every refusal raises `LoopnestError` (a one-line diagnostic).
 """
@@ -13,6 +14,6 @@ Every refusal raises `LoopnestError` (a one-line diagnostic).
 from xdsl_group.api import apply, interpret, parse
 from xdsl_group.errors import LoopnestError
 from xdsl_group.frontend import from_python
+from xdsl_group.jit import jit
 
-__all__ = ["LoopnestError", "apply", "interpret", "parse"]
-__all__ += ["from_python"]
+__all__ = ["LoopnestError", "apply", "from_python", "interpret", "jit", "parse"]

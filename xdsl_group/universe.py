@@ -58,6 +58,46 @@ def _raise_affine() -> type[ModulePass]:
     return RaiseAffineToLoopnestPass
 
 
+def _convert_loopnest_to_llvm() -> type[ModulePass]:
+    from xdsl_group.transforms.convert_loopnest_to_llvm import (
+        ConvertLoopnestToLLVMPass,
+    )
+
+    return ConvertLoopnestToLLVMPass
+
+
+def _convert_affine_to_scf() -> type[ModulePass]:
+    from xdsl_group.transforms.convert_affine_to_scf import ConvertAffineToScfPass
+
+    return ConvertAffineToScfPass
+
+
+def _finalize_memref_to_llvm() -> type[ModulePass]:
+    from xdsl_group.transforms.convert_memref_to_llvm import (
+        FinalizeMemrefToLLVMPass,
+    )
+
+    return FinalizeMemrefToLLVMPass
+
+
+def _convert_arith_to_llvm() -> type[ModulePass]:
+    from xdsl_group.transforms.convert_arith_to_llvm import ConvertArithToLLVMPass
+
+    return ConvertArithToLLVMPass
+
+
+def _convert_cf_to_llvm() -> type[ModulePass]:
+    from xdsl_group.transforms.convert_cf_to_llvm import ConvertCfToLLVMPass
+
+    return ConvertCfToLLVMPass
+
+
+def _convert_func_to_llvm() -> type[ModulePass]:
+    from xdsl_group.transforms.convert_func_to_llvm import ConvertFuncToLLVMPass
+
+    return ConvertFuncToLLVMPass
+
+
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "convert-loopnest-to-affine": _convert_loopnest_to_affine,
     "group-loops": _group_loops,
@@ -65,6 +105,12 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "peel-loops": _peel_loops,
     "loopnest-check-bounds": _check_bounds,
     "raise-affine-to-loopnest": _raise_affine,
+    "convert-loopnest-to-llvm": _convert_loopnest_to_llvm,
+    "convert-affine-to-scf": _convert_affine_to_scf,
+    "finalize-memref-to-llvm": _finalize_memref_to_llvm,
+    "convert-arith-to-llvm": _convert_arith_to_llvm,
+    "convert-cf-to-llvm": _convert_cf_to_llvm,
+    "convert-func-to-llvm": _convert_func_to_llvm,
 }
 
 UNIVERSE = Universe(

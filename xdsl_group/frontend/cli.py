@@ -31,7 +31,7 @@ def _array(text: str) -> tuple[str, tuple[int | str, ...]]:
 
 
 def add_import_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # pyright: ignore
-    """Register the `import` subcommand (handler in `func` default)."""
+    """Register the `import` subcommand (its handler in the `handler` default)."""
     p = subparsers.add_parser(
         "import",
         help="translate Python loop code to loopnest MLIR",
@@ -54,7 +54,7 @@ def add_import_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     p.add_argument("--no-bounds-check", action="store_true",
                    help="skip the static bounds check")
     p.add_argument("-o", "--output", default=None, help="write the MLIR here instead of stdout")
-    p.set_defaults(func=run_import)
+    p.set_defaults(handler=run_import)
     return p
 
 

@@ -1,0 +1,276 @@
+"""Benchmark: a ResNet-style 3x3 convolution, dense and grouped, JIT-compiled.
+
+64 -> 64 channels, 56x56 input, 3x3 kernel, no padding (valid convolution,
+so the output is 54x54: 2*64*64*54*54*9 = 215 MFLOP dense), fp32, one
+thread.  Reports time and GFLOP/s of the JIT-compiled loop nests (dense in
+the seed's loop order and in the best of several orders, grouped G in
+{2, 4, 8, 16, 32, 64}, the seed's Example 2), beside numpy and, if
+installed, PyTorch `conv2d(groups=G)`; checks the floors; writes the table
+to docs/benchmarks.md.
+
+    python bench/conv_bench.py [--quick] [--no-write]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import xdsl_group  # noqa: E402
+from conv_variants import SEED_ORDER, conv_ir  # noqa: E402
+from xdsl_group import reference  # noqa: E402
+
+CO = CI = 64
+H = W = 56
+K = 3
+OH, OW = H - K + 1, W - K + 1
+DENSE_FLOP = 2 * CO * CI * OH * OW * K * K
+GROUPS = (2, 4, 8, 16, 32, 64)
+PEEL, PEEL_GROUPS = 16, 4  # Example 2: 16 dense output channels, 48 grouped 4 ways
+
+# Candidate orders for the dense convolution (the best one is reported).
+ORDERS = [
+    SEED_ORDER,
+    ("co", "ci", "kh", "oh", "ow", "kw"),
+    ("co", "ci", "oh", "kh", "ow", "kw"),
+    ("ci", "co", "oh", "ow", "kh", "kw"),
+    ("co", "ci", "oh", "ow", "kw", "kh"),
+    ("co", "ci", "kh", "kw", "oh", "ow"),
+    ("ci", "co", "kh", "kw", "oh", "ow"),
+    ("co", "oh", "ow", "ci", "kh", "kw"),
+]
+
+
+NOTES = """
+What limits the loop nests (and what does not):
+
+- LLVM vectorises along `ow` (8 floats per AVX2 register); there is no
+  register blocking over `co` or `oh`, so each multiply-add loads and stores
+  its output element. PyTorch's
+  dense convolution (an im2col/GEMM-style kernel) keeps accumulators in
+  registers and reuses each loaded input many times.
+- No fast-math: every f32 product and sum is rounded in the program's order
+  and none is fused into an FMA, so the native results are exactly those of
+  the program's f32 operations (half the peak FLOP rate of FMA code).
+- Grouping divides the work by G and the loop nests keep their speed per
+  multiply-add down to G=32, so time falls almost G-fold; PyTorch's grouped
+  kernels do not (G=16 and 32 are slower than G=8), which is where the
+  compiled nests win.
+- The machine is a shared 2-core virtual machine: repeated runs vary by
+  10-30 %. The floors are measured with interleaved calls so that both sides
+  of each ratio see the same load.
+"""
+
+
+def timeit(fn, min_time: float = 0.3, min_reps: int = 5) -> float:
+    """Median seconds per call (after one warm-up call)."""
+    fn()
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < min_reps or time.perf_counter() - start < min_time:
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+        if len(times) >= 200:
+            break
+    return statistics.median(times)
+
+
+def paired(fa, fb, rounds: int = 31) -> tuple[float, float]:
+    """Median seconds of `fa` and `fb`, calls interleaved so that load changes
+    on a shared machine hit both alike (used for the floor ratios)."""
+    fa(), fb()
+    ta: list[float] = []
+    tb: list[float] = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        fa()
+        ta.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        fb()
+        tb.append(time.perf_counter() - t)
+    return statistics.median(ta), statistics.median(tb)
+
+
+def numpy_conv(I, Wt, groups: int = 1):
+    windows = np.lib.stride_tricks.sliding_window_view(I, (K, K), axis=(1, 2))
+    cig, cog = CI // groups, CO // groups
+    out = np.empty((CO, OH, OW), np.float32)
+    for g in range(groups):
+        win = windows[g * cig : (g + 1) * cig]  # ci, oh, ow, kh, kw
+        wg = Wt[g * cog : (g + 1) * cog]  # co, ci/G, kh, kw (compact)
+        out[g * cog : (g + 1) * cog] = np.tensordot(wg, win, axes=([1, 2, 3], [0, 3, 4]))
+    return out
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import llvmlite
+    import llvmlite.binding as llvm
+
+    host = llvm.get_host_cpu_name()
+    llvm_version = ".".join(map(str, llvm.llvm_version_info))
+    return (
+        f"{model} (LLVM host CPU: {host}), {os.cpu_count()} cores, {platform.system()} "
+        f"{platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}, "
+        f"llvmlite {llvmlite.__version__} (LLVM {llvm_version})"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer loop orders")
+    ap.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks.md")
+    args = ap.parse_args()
+
+    rng = np.random.default_rng(0)
+    I = rng.standard_normal((CI, H, W)).astype(np.float32)
+    Wt = rng.standard_normal((CO, CI, K, K)).astype(np.float32)
+    rows: list[tuple[str, float, float]] = []  # (name, seconds, flop)
+    calls: dict[str, object] = {}  # label -> zero-argument call, for the paired floors
+
+    def run_loopnest(label: str, order, groups: int = 1, peel: int = 0) -> float:
+        module = xdsl_group.parse(conv_ir(CO, CI, H, W, K, order, groups, peel))
+        fn = xdsl_group.jit(module, "conv")
+        O = np.zeros((CO, OH, OW), np.float32)
+        fn(O, I, Wt)
+        if peel:
+            want = reference.peeled_grouped_conv2d(I, Wt, peel, groups)
+            flop = DENSE_FLOP * peel // CO + DENSE_FLOP * (CO - peel) // CO // groups
+        else:
+            want = reference.grouped_conv2d(I, Wt, groups) if groups > 1 else reference.conv2d(I, Wt)
+            flop = DENSE_FLOP // groups
+        np.testing.assert_allclose(O, want, rtol=1e-3, atol=1e-3)
+        seconds = timeit(lambda: fn(O, I, Wt))
+        calls[label] = lambda: fn(O, I, Wt)
+        rows.append((label, seconds, flop))
+        print(f"  {label:<48} {seconds * 1e3:9.3f} ms {flop / seconds / 1e9:7.1f} GFLOP/s", flush=True)
+        return seconds
+
+    print(f"conv {CI}->{CO}, {H}x{W} input, {K}x{K}, valid (output {OH}x{OW}), fp32, 1 thread")
+    print(f"machine: {machine()}\n")
+
+    seed_label = "jit dense, seed order " + ",".join(SEED_ORDER)
+    t_seed = run_loopnest(seed_label, SEED_ORDER)
+    best_order, t_best, best_label = SEED_ORDER, t_seed, seed_label
+    for order in ORDERS[1 : 4 if args.quick else None]:
+        label = "jit dense, order " + ",".join(order)
+        t = run_loopnest(label, order)
+        if t < t_best:
+            best_order, t_best, best_label = order, t, label
+    grouped: dict[int, float] = {}
+    for g in GROUPS:
+        grouped[g] = run_loopnest(f"jit grouped G={g}, seed order", SEED_ORDER, groups=g)
+    best_grouped: dict[int, float] = {}
+    if best_order != SEED_ORDER:
+        for g in GROUPS:
+            best_grouped[g] = run_loopnest(f"jit grouped G={g}, best order", best_order, groups=g)
+    run_loopnest(f"jit Example 2 (peel {PEEL}, group {PEEL_GROUPS}), seed order", SEED_ORDER, PEEL_GROUPS, PEEL)
+    run_loopnest(f"jit Example 2 (peel {PEEL}, group {PEEL_GROUPS}), best order", best_order, PEEL_GROUPS, PEEL)
+
+    # numpy (tensordot over sliding windows)
+    for g in (1, *GROUPS):
+        wc = np.ascontiguousarray(np.concatenate(
+            [Wt[i * (CO // g):(i + 1) * (CO // g), i * (CI // g):(i + 1) * (CI // g)] for i in range(g)]
+        ))
+        np.testing.assert_allclose(
+            numpy_conv(I, wc, g),
+            reference.grouped_conv2d(I, Wt, g) if g > 1 else reference.conv2d(I, Wt),
+            rtol=1e-3, atol=1e-3,
+        )
+        s = timeit(lambda: numpy_conv(I, wc, g))
+        rows.append((f"numpy tensordot, groups={g}", s, DENSE_FLOP // g))
+        print(f"  {rows[-1][0]:<48} {s * 1e3:9.3f} ms {DENSE_FLOP / g / s / 1e9:7.1f} GFLOP/s", flush=True)
+
+    torch_dense = None
+    try:
+        import torch
+        import torch.nn.functional as F
+
+        torch.set_num_threads(1)
+        ti = torch.from_numpy(I)[None]
+        for g in (1, *GROUPS):
+            wc = torch.from_numpy(np.ascontiguousarray(np.concatenate(
+                [Wt[i * (CO // g):(i + 1) * (CO // g), i * (CI // g):(i + 1) * (CI // g)] for i in range(g)]
+            )))
+            with torch.no_grad():
+                s = timeit(lambda: F.conv2d(ti, wc, groups=g))
+            if g == 1:
+                torch_dense = s
+                calls["torch dense"] = lambda w=wc: F.conv2d(ti, w, groups=1)
+            rows.append((f"PyTorch {torch.__version__} conv2d, groups={g}", s, DENSE_FLOP // g))
+            print(f"  {rows[-1][0]:<48} {s * 1e3:9.3f} ms {DENSE_FLOP / g / s / 1e9:7.1f} GFLOP/s", flush=True)
+    except ImportError:
+        print("  PyTorch not installed (pip install -e '.[bench]'): skipped")
+
+    # The floors, each measured with interleaved calls (see `paired`).
+    pd, pg = paired(calls[seed_label], calls["jit grouped G=4, seed order"])
+    g4_speedup = pd / pg
+    lines = [
+        f"- grouped G=4 vs dense, both in the seed order (interleaved): {pd * 1e3:.2f} ms / "
+        f"{pg * 1e3:.2f} ms = {g4_speedup:.2f}x faster "
+        f"(floor 3.2x: {'PASS' if g4_speedup >= 3.2 else 'FAIL'})",
+        f"- best dense order found: {','.join(best_order)} "
+        f"({DENSE_FLOP / t_best / 1e9:.1f} GFLOP/s, {t_seed / t_best:.2f}x the seed order)",
+    ]
+    ok = g4_speedup >= 3.2
+    if torch_dense is not None:
+        with torch.no_grad():
+            pb, pt = paired(calls[best_label], calls["torch dense"])
+        ratio = pt / pb
+        ok = ok and ratio >= 0.25
+        lines.append(
+            f"- best dense order vs PyTorch dense (interleaved): {pb * 1e3:.2f} ms vs "
+            f"{pt * 1e3:.2f} ms = {ratio:.2f}x PyTorch's speed "
+            f"(floor 0.25x: {'PASS' if ratio >= 0.25 else 'FAIL'})"
+        )
+        for g in GROUPS:
+            t_torch = next(s for n, s, _ in rows if n.startswith("PyTorch") and n.endswith(f"groups={g}"))
+            t_ours = min(grouped[g], best_grouped.get(g, grouped[g]))
+            lines.append(f"- G={g}: best jit grouped / PyTorch groups={g}: {t_torch / t_ours:.2f}x PyTorch's speed")
+    else:
+        lines.append("- best dense order vs PyTorch dense: not measured (PyTorch not installed)")
+    print("\n" + "\n".join(lines))
+
+    table = ["| variant | time (ms) | GFLOP/s |", "|---|---:|---:|"]
+    table += [f"| {n} | {s * 1e3:.3f} | {f / s / 1e9:.1f} |" for n, s, f in rows]
+    if not args.no_write:
+        doc = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+        doc.parent.mkdir(exist_ok=True)
+        doc.write_text(
+            "# Benchmarks\n\n"
+            "Written by `python bench/conv_bench.py` (one run; numbers are medians of repeated calls).\n\n"
+            f"Convolution {CI}->{CO} channels, {H}x{W} input, {K}x{K} kernel, no padding "
+            f"(valid, {OH}x{OW} output), fp32, single thread; {DENSE_FLOP / 1e6:.0f} MFLOP dense, "
+            "G times fewer grouped (GFLOP/s counts the useful multiply-adds of each variant).\n"
+            "`jit` rows are loop nests compiled by `xdsl_group.jit` (llvmlite, host CPU, -O3 with "
+            f"loop and SLP vectorisation); Example 2 peels {PEEL} dense output channels and groups "
+            f"the other {CO - PEEL} {PEEL_GROUPS} ways.\n\n"
+            f"Machine: {machine()}.\n\n" + "\n".join(table) + "\n\nRatios (same run):\n\n"
+            + "\n".join(lines) + "\n" + NOTES
+        )
+        print(f"\nwrote {doc}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""Property test: random loop nests run the same in the interpreter and the JIT.
+
+Nests have random depth, loop order, bounds (offsets, steps, bounds depending
+on an outer loop, as grouping produces) and accesses (sums of induction
+variables with coefficients and offsets, sometimes under floordiv or mod).  Values are small integers, so
+every f32 operation is exact and the comparison is bitwise even where a
+transformation reorders a reduction.
+
+Random transformation sequences: `TRANSFORMS` lists `Step`s; each step's
+`pipeline(nest, draw)` returns a pass pipeline for the nest (or None when it
+does not apply), `draw` being hypothesis' draw function.  The test draws up
+to three steps and applies them (a refusal, `LoopnestError`, just skips the
+step), then checks JIT(transformed) == interpreter(transformed), and also
+== interpreter(original) when every applied step preserves the program's
+meaning (interchange, peel; not group, which drops terms by design).  The
+list is empty until the transformation passes exist; append e.g.
+`Step("interchange", lambda nest, draw: "interchange-loops{order=" +
+",".join(draw(st.permutations(nest.order))) + "}", preserves=True)`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import xdsl_group
+from xdsl_group.errors import LoopnestError
+
+
+@dataclass
+class Loop:
+    name: str
+    lb: int
+    extent: int
+    step: int
+    outer: str | None  # bounds shifted by this outer loop's induction variable
+
+    def range_text(self) -> str:
+        if self.outer is None:
+            lo, hi = str(self.lb), str(self.lb + self.extent)
+        else:
+            lo = f"%{self.outer} + {self.lb}" if self.lb else f"%{self.outer}"
+            hi = f"%{self.outer} + {self.lb + self.extent}"
+        return f"{lo}, {hi}, {self.step}" if self.step != 1 else (
+            f"{lo}, {hi}" if self.outer is not None or self.lb else hi
+        )
+
+
+@dataclass
+class Nest:
+    order: list[str]  # loop names, outermost first
+    loops: dict[str, Loop]
+    accesses: dict[str, list[list[tuple[str, int]]]]  # array -> per dim: [(iv, coeff)]
+    offsets: dict[str, list[int]]
+    dtype: str  # "f32", "f64", "i32" or "i64"
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # array -> per dim: None, ("floordiv", k) or ("mod", k) applied to the sum
+    wraps: dict[str, list[tuple[str, int] | None]] = field(default_factory=dict)
+
+    def wrap(self, array: str, dim: int) -> tuple[str, int] | None:
+        return self.wraps.get(array, [None] * 4)[dim]
+
+    def iterations(self):
+        """Every point of the iteration space, as {name: value}."""
+
+        def rec(depth: int, env: dict[str, int]):
+            if depth == len(self.order):
+                yield dict(env)
+                return
+            loop = self.loops[self.order[depth]]
+            base = env[loop.outer] if loop.outer else 0
+            for v in range(base + loop.lb, base + loop.lb + loop.extent, loop.step):
+                env[loop.name] = v
+                yield from rec(depth + 1, env)
+            env.pop(loop.name, None)
+
+        return rec(0, {})
+
+    def index(self, array: str, env: dict[str, int]) -> tuple[int, ...]:
+        out = []
+        for d, (dim, off) in enumerate(zip(self.accesses[array], self.offsets[array])):
+            v = sum(env[iv] * c for iv, c in dim) + off
+            match self.wrap(array, d):
+                case ("floordiv", k):
+                    v //= k
+                case ("mod", k):
+                    v %= k
+            out.append(v)
+        return tuple(out)
+
+    def compute_shapes(self) -> None:
+        top = {a: [0] * len(dims) for a, dims in self.accesses.items()}
+        for env in self.iterations():
+            for a in self.accesses:
+                top[a] = [max(t, i) for t, i in zip(top[a], self.index(a, env))]
+        self.shapes = {a: tuple(t + 1 for t in top[a]) for a in self.accesses}
+
+    def text(self) -> str:
+        t = self.dtype
+        memref = {a: f"memref<{'x'.join(map(str, s))}x{t}>" for a, s in self.shapes.items()}
+
+        def access(a: str) -> str:
+            parts = []
+            for d, (dim, off) in enumerate(zip(self.accesses[a], self.offsets[a])):
+                terms = [f"%{iv}" if c == 1 else f"%{iv} * {c}" for iv, c in dim]
+                if off or not terms:
+                    terms.append(str(off))
+                text = " + ".join(terms)
+                if (w := self.wrap(a, d)) is not None:
+                    text = f"({text}) {w[0]} {w[1]}"
+                parts.append(text)
+            return f"%{a}[{', '.join(parts)}] : {memref[a]}"
+
+        mul, add = ("arith.mulf", "arith.addf") if t[0] == "f" else ("arith.muli", "arith.addi")
+        body = [
+            f"%o = loopnest.load {access('O')}",
+            f"%a = loopnest.load {access('A')}",
+            f"%b = loopnest.load {access('B')}",
+            f"%p = {mul} %a, %b : {t}",
+            f"%s = {add} %o, %p : {t}",
+            f"loopnest.store %s, {access('O')}",
+        ]
+        lines = []
+        for d, name in enumerate(self.order):
+            lines.append("  " * (d + 2) + f"loopnest.for {name} %{name} in range({self.loops[name].range_text()}) {{")
+        lines += ["  " * (len(self.order) + 2) + b for b in body]
+        lines += ["  " * (d + 2) + "}" for d in reversed(range(len(self.order)))]
+        args = ", ".join(f"%{a}: {memref[a]}" for a in ("O", "A", "B"))
+        return "\n".join(
+            ["builtin.module {", f"  func.func @nest({args}) {{", *lines, "    func.return", "  }", "}"]
+        )
+
+
+@st.composite
+def nests(draw) -> Nest:
+    depth = draw(st.integers(1, 3))
+    order = draw(st.permutations(["i", "j", "k"][:depth]))
+    loops: dict[str, Loop] = {}
+    for d, name in enumerate(order):
+        outer = draw(st.sampled_from([None, *order[:d]])) if d else None
+        loops[name] = Loop(
+            name,
+            lb=draw(st.integers(0, 2)),
+            extent=draw(st.integers(1, 4)),
+            step=draw(st.sampled_from([1, 1, 2])),
+            outer=outer,
+        )
+    accesses: dict[str, list[list[tuple[str, int]]]] = {}
+    offsets: dict[str, list[int]] = {}
+    wraps: dict[str, list[tuple[str, int] | None]] = {}
+    for a in ("O", "A", "B"):
+        rank = draw(st.integers(1, 3))
+        dims = []
+        for _ in range(rank):
+            ivs = draw(st.lists(st.sampled_from(order), min_size=0, max_size=2, unique=True))
+            dims.append([(iv, draw(st.sampled_from([1, 1, 2]))) for iv in ivs])
+        accesses[a] = dims
+        offsets[a] = [draw(st.integers(0, 2)) for _ in range(rank)]
+        wraps[a] = [
+            draw(st.sampled_from([None, None, None, ("floordiv", 2), ("mod", 3)]))
+            for _ in range(rank)
+        ]
+    nest = Nest(list(order), loops, accesses, offsets, draw(st.sampled_from(["f32", "f32", "i32", "f64", "i64"])))
+    nest.wraps = wraps
+    nest.compute_shapes()
+    return nest
+
+
+@dataclass(frozen=True)
+class Step:
+    """A random transformation step (see the module docstring)."""
+
+    name: str
+    pipeline: Callable[[Nest, Callable], str | None]
+    preserves: bool  # does the step keep the program's meaning?
+
+
+TRANSFORMS: list[Step] = []
+
+
+def random_arrays(nest: Nest, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    dtype = {"f32": np.float32, "f64": np.float64, "i32": np.int32, "i64": np.int64}[nest.dtype]
+    return [rng.integers(-4, 5, nest.shapes[a]).astype(dtype) for a in ("O", "A", "B")]
+
+
+def run_both(module, arrays) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    interp = [a.copy() for a in arrays]
+    xdsl_group.interpret(module, "nest", *interp)
+    native = [a.copy() for a in arrays]
+    xdsl_group.jit(module, "nest")(*native)
+    return interp, native
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(nest=nests(), seed=st.integers(0, 2**16), data=st.data())
+def test_random_nests_interpreter_equals_jit(nest: Nest, seed: int, data):
+    check(nest, seed, data, TRANSFORMS)
+
+
+# Keeps the transformation-sequence path exercised while TRANSFORMS is empty.
+PLUMBING = [Step("cse", lambda nest, draw: "cse", preserves=True)]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(nest=nests(), seed=st.integers(0, 2**16), data=st.data())
+def test_transformation_sequence_path(nest: Nest, seed: int, data):
+    check(nest, seed, data, PLUMBING)
+
+
+def check(nest: Nest, seed: int, data, transforms: list[Step]) -> None:
+    module = xdsl_group.parse(nest.text(), "random.mlir")
+    arrays = random_arrays(nest, seed)
+    interp, native = run_both(module, arrays)
+    for x, y in zip(interp, native):
+        np.testing.assert_array_equal(x, y, err_msg=nest.text())
+
+    if not transforms:
+        return
+    steps = data.draw(st.lists(st.sampled_from(transforms), min_size=1, max_size=3))
+    transformed = module
+    applied: list[str] = []
+    preserved = True
+    for step in steps:
+        pipeline = step.pipeline(nest, data.draw)
+        if pipeline is None:
+            continue
+        try:
+            transformed = xdsl_group.apply(transformed, pipeline)
+        except LoopnestError:
+            continue  # a refusal is allowed; a wrong result is not
+        applied.append(pipeline)
+        preserved = preserved and step.preserves
+    t_interp, t_native = run_both(transformed, arrays)
+    for x, y, z in zip(interp, t_interp, t_native):
+        np.testing.assert_array_equal(y, z, err_msg=f"{applied}\n{nest.text()}")
+        if preserved:
+            np.testing.assert_array_equal(x, y, err_msg=f"{applied}\n{nest.text()}")
+
+
+def test_generator_covers_dependent_bounds_and_steps():
+    """The strategy really produces the shapes of nests the passes make."""
+    nest = Nest(
+        ["i", "j"],
+        {"i": Loop("i", 0, 2, 1, None), "j": Loop("j", 1, 3, 2, "i")},
+        {"O": [[("i", 1)]], "A": [[("i", 2), ("j", 1)]], "B": [[]]},
+        {"O": [0], "A": [1], "B": [0]},
+        "f32",
+    )
+    nest.compute_shapes()
+    assert nest.shapes == {"O": (2,), "A": (8,), "B": (1,)}
+    text = nest.text()
+    assert "range(%i + 1, %i + 4, 2)" in text
+    module = xdsl_group.parse(text)
+    arrays = random_arrays(nest, 0)
+    interp, native = run_both(module, arrays)
+    for x, y in zip(interp, native):
+        np.testing.assert_array_equal(x, y)
+    assert len(list(itertools.islice(nest.iterations(), 10))) == 4

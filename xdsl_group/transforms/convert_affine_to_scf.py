@@ -1,0 +1,203 @@
+"""Lower the `affine` ops the project produces to `scf` + `arith` + `memref`.
+
+xDSL's `lower-affine` cannot lower an `affine.for` whose bound maps take
+operands (every grouped loop has such bounds: `range(%g * 4, %g * 4 + 4)`);
+this pass expands every affine expression into `arith` ops itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import affine, arith, memref, scf
+from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp
+from xdsl.ir import Operation, SSAValue
+from xdsl.ir.affine import (
+    AffineBinaryOpExpr,
+    AffineBinaryOpKind,
+    AffineConstantExpr,
+    AffineDimExpr,
+    AffineExpr,
+    AffineMap,
+    AffineSymExpr,
+)
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    PatternRewriter,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+from xdsl.rewriter import InsertPoint
+
+from xdsl_group.errors import LoopnestError
+from xdsl_group.transforms.llvm_common import rewrite_module
+
+
+class _Expander:
+    """Emits `arith` ops computing affine expressions, before a fixed op."""
+
+    def __init__(self, rewriter: PatternRewriter, before: Operation):
+        self.rewriter = rewriter
+        self.point = InsertPoint.before(before)
+        self.constants: dict[int, SSAValue] = {}
+        # Bounds of one loop share subexpressions (`g * 4` in `[g * 4, g * 4 + 4)`).
+        self.memo: dict[tuple[AffineExpr, tuple[SSAValue, ...], tuple[SSAValue, ...]], SSAValue]
+        self.memo = {}
+
+    def _emit(self, op: Operation) -> SSAValue:
+        self.rewriter.insert(op, self.point)
+        return op.results[0]
+
+    def constant(self, value: int) -> SSAValue:
+        if value not in self.constants:
+            self.constants[value] = self._emit(
+                arith.ConstantOp(IntegerAttr(value, IndexType()))
+            )
+        return self.constants[value]
+
+    def expr(
+        self, e: AffineExpr, dims: list[SSAValue], syms: list[SSAValue]
+    ) -> SSAValue:
+        key = (e, tuple(dims), tuple(syms))
+        if key not in self.memo:
+            self.memo[key] = self._expr(e, dims, syms)
+        return self.memo[key]
+
+    def _expr(
+        self, e: AffineExpr, dims: list[SSAValue], syms: list[SSAValue]
+    ) -> SSAValue:
+        match e:
+            case AffineConstantExpr(value=v):
+                return self.constant(v)
+            case AffineDimExpr(position=p):
+                return dims[p]
+            case AffineSymExpr(position=p):
+                return syms[p]
+            case AffineBinaryOpExpr(kind=kind, lhs=lhs, rhs=rhs):
+                a = self.expr(lhs, dims, syms)
+                b = self.expr(rhs, dims, syms)
+                if kind == AffineBinaryOpKind.Add:
+                    return self._emit(arith.AddiOp(a, b))
+                if kind == AffineBinaryOpKind.Mul:
+                    return self._emit(arith.MuliOp(a, b))
+                if kind == AffineBinaryOpKind.FloorDiv:
+                    return self._emit(arith.FloorDivSIOp(a, b))
+                if kind == AffineBinaryOpKind.CeilDiv:
+                    return self._emit(arith.CeilDivSIOp(a, b))
+                # Affine `mod` is never negative (the divisor is positive).
+                r = self._emit(arith.RemSIOp(a, b))
+                zero = self.constant(0)
+                neg = self._emit(arith.CmpiOp(r, zero, "slt"))
+                shifted = self._emit(arith.AddiOp(r, b))
+                return self._emit(arith.SelectOp(neg, shifted, r))
+        raise LoopnestError(f"cannot lower affine expression '{e}'")
+
+    def single(self, m: AffineMap, operands, op: Operation) -> SSAValue:
+        if len(m.results) != 1:
+            raise LoopnestError(
+                f"bound map {m} has {len(m.results)} results; only single-result "
+                "maps (no min/max bounds) are supported",
+                op,
+            )
+        dims = list(operands[: m.num_dims])
+        syms = list(operands[m.num_dims :])
+        return self.expr(m.results[0], dims, syms)
+
+
+class LowerAffineFor(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: affine.ForOp, rewriter: PatternRewriter):
+        if op.inits:
+            raise LoopnestError("affine.for with iter_args is not supported", op)
+        n_lb = op.lowerBoundMap.data.num_dims + op.lowerBoundMap.data.num_symbols
+        lb_ops = op.lowerBoundOperands
+        ub_ops = op.upperBoundOperands
+        assert len(lb_ops) == n_lb
+        ex = _Expander(rewriter, op)
+        lb = ex.single(op.lowerBoundMap.data, lb_ops, op)
+        ub = ex.single(op.upperBoundMap.data, ub_ops, op)
+        step = ex.constant(op.step.value.data)
+        body = rewriter.move_region_contents_to_new_regions(op.body)
+        terminator = body.block.last_op
+        assert isinstance(terminator, affine.YieldOp)
+        rewriter.replace(terminator, scf.YieldOp())
+        new = scf.ForOp(lb, ub, step, [], body)
+        if (name := op.attributes.get("loopnest.name")) is not None:
+            new.attributes["loopnest.name"] = name
+        rewriter.replace(op, new)
+
+
+class LowerAffineApply(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: affine.ApplyOp, rewriter: PatternRewriter):
+        m = op.map.data
+        value = _Expander(rewriter, op).single(m, op.mapOperands, op)
+        rewriter.replace(op, [], [value])
+
+
+def _access_indices(
+    rewriter: PatternRewriter, op: Operation, m: AffineMap, operands
+) -> list[SSAValue]:
+    ex = _Expander(rewriter, op)
+    dims = list(operands[: m.num_dims])
+    syms = list(operands[m.num_dims :])
+    return [ex.expr(e, dims, syms) for e in m.results]
+
+
+class LowerAffineLoad(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: affine.LoadOp, rewriter: PatternRewriter):
+        assert op.map is not None
+        idx = _access_indices(rewriter, op, op.map.data, op.indices)
+        rewriter.replace(op, memref.LoadOp.get(op.memref, idx))
+
+
+class LowerAffineStore(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: affine.StoreOp, rewriter: PatternRewriter):
+        assert op.map is not None
+        idx = _access_indices(rewriter, op, op.map.data, op.indices)
+        rewriter.replace(op, memref.StoreOp.get(op.value, op.memref, idx))
+
+
+class RefuseOtherAffine(RewritePattern):
+    """Any affine op left over (if, min, max, parallel, ...) is refused by name."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /):
+        if op.dialect_name() == "affine" and not isinstance(
+            op, affine.ForOp | affine.ApplyOp | affine.LoadOp | affine.StoreOp | affine.YieldOp
+        ):
+            raise LoopnestError(
+                f"unsupported op '{op.name}': convert-affine-to-scf lowers "
+                "affine.for/apply/load/store only",
+                op,
+            )
+
+
+@dataclass(frozen=True)
+class ConvertAffineToScfPass(ModulePass):
+    """Lower `affine.for`, `affine.apply`, `affine.load`/`store` to `scf`/`arith`/`memref`.
+
+    Bound maps may take dims and symbols (unlike xDSL's `lower-affine`); each
+    affine expression becomes `arith` index arithmetic (`floordiv`/`ceildiv`
+    become `arith.floordivsi`/`ceildivsi`, `mod` a remainder made
+    non-negative).  A loop's `loopnest.name` attribute is kept on its
+    `scf.for`.  Other affine ops (`affine.if`, `min`, `max`, `parallel`) are
+    refused with an error naming the op.
+    """
+
+    name = "convert-affine-to-scf"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        rewrite_module(
+            op,
+            [
+                RefuseOtherAffine(),
+                LowerAffineFor(),
+                LowerAffineApply(),
+                LowerAffineLoad(),
+                LowerAffineStore(),
+            ],
+            recursive=True,
+        )

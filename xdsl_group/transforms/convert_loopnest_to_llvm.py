@@ -1,0 +1,72 @@
+"""The whole native lowering: `loopnest` to the `llvm` dialect in one pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import llvm
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+from xdsl.transforms.convert_scf_to_cf import ConvertScfToCf
+from xdsl.transforms.reconcile_unrealized_casts import ReconcileUnrealizedCastsPass
+
+from xdsl_group.analysis.access_bounds import check_module_accesses
+from xdsl_group.errors import LoopnestError
+from xdsl_group.transforms.convert_affine_to_scf import ConvertAffineToScfPass
+from xdsl_group.transforms.convert_arith_to_llvm import ConvertArithToLLVMPass
+from xdsl_group.transforms.convert_cf_to_llvm import ConvertCfToLLVMPass
+from xdsl_group.transforms.convert_func_to_llvm import ConvertFuncToLLVMPass
+from xdsl_group.transforms.convert_loopnest_to_affine import (
+    ConvertLoopnestToAffinePass,
+)
+from xdsl_group.transforms.convert_memref_to_llvm import FinalizeMemrefToLLVMPass
+
+
+def lowering_passes(noalias: bool = False) -> list[ModulePass]:
+    return [
+        ConvertLoopnestToAffinePass(),
+        ConvertAffineToScfPass(),
+        ConvertScfToCf(),
+        FinalizeMemrefToLLVMPass(),
+        ConvertArithToLLVMPass(),
+        ConvertCfToLLVMPass(),
+        ConvertFuncToLLVMPass(noalias=noalias),
+        ReconcileUnrealizedCastsPass(),
+    ]
+
+
+def check_llvm_only(module: ModuleOp) -> None:
+    """Refuse, naming it, the first op the lowering left behind."""
+    for op in module.walk():
+        if op is module or isinstance(op, llvm.FuncOp):
+            continue
+        if op.dialect_name() != "llvm":
+            raise LoopnestError(
+                f"unsupported op '{op.name}': no lowering to the llvm dialect", op
+            )
+
+
+@dataclass(frozen=True)
+class ConvertLoopnestToLLVMPass(ModulePass):
+    """Lower `loopnest` (with `arith`, `func`) all the way to the `llvm` dialect.
+
+    First proves every access in bounds (native code has no bounds checks;
+    a possibly out-of-bounds access is refused, naming it and its range),
+    then runs `convert-loopnest-to-affine`, `convert-affine-to-scf`,
+    `convert-scf-to-cf`, `finalize-memref-to-llvm`, `convert-arith-to-llvm`,
+    `convert-cf-to-llvm`, `convert-func-to-llvm` and
+    `reconcile-unrealized-casts`.  Any op left that is not `llvm` is refused
+    by name.  `noalias=true` marks memref arguments `noalias` (only valid
+    when the caller passes non-overlapping buffers, as the JIT checks).
+    """
+
+    name = "convert-loopnest-to-llvm"
+
+    noalias: bool = False
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        check_module_accesses(op)
+        for p in lowering_passes(self.noalias):
+            p.apply(ctx, op)
+        check_llvm_only(op)
