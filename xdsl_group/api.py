@@ -130,13 +130,15 @@ def interpret(module: ModuleOp, func_name: str, *arrays: np.ndarray[Any, Any]) -
     """Run `@func_name` in xDSL's interpreter on numpy arrays.
 
     Arrays are passed as the function's memref arguments; what the function
-    writes is copied back into them (outputs are written in place).  Raises
+    writes is copied back into them (outputs are written in place).  Float
+    operations round to their type at every step, as native code does.  Raises
     `ValueError` on a wrong arity, shape or dtype.
     """
     from xdsl.interpreters import affine, arith, builtin, func as func_impl
     from xdsl.interpreters import math as math_impl
     from xdsl.interpreters import memref, scf
 
+    from xdsl_group.interpreters.float_arith import FloatArithFunctions
     from xdsl_group.interpreters.loopnest import LoopnestFunctions
 
     fn = find_function(module, func_name)
@@ -160,6 +162,7 @@ def interpret(module: ModuleOp, func_name: str, *arrays: np.ndarray[Any, Any]) -
         LoopnestFunctions(),
     ):
         interpreter.register_implementations(impls)
+    interpreter.register_implementations(FloatArithFunctions(), override=True)
     interpreter.call_op(fn, tuple(shaped))
 
     for arr, sa in zip(arrays, shaped):
