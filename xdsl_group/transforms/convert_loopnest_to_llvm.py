@@ -11,7 +11,7 @@ from xdsl.passes import ModulePass
 from xdsl.transforms.convert_scf_to_cf import ConvertScfToCf
 from xdsl.transforms.reconcile_unrealized_casts import ReconcileUnrealizedCastsPass
 
-from xdsl_group.analysis.access_bounds import check_module_accesses
+from xdsl_group.analysis.bounds import check_bounds
 from xdsl_group.errors import LoopnestError
 from xdsl_group.transforms.convert_affine_to_scf import ConvertAffineToScfPass
 from xdsl_group.transforms.convert_arith_to_llvm import ConvertArithToLLVMPass
@@ -51,8 +51,9 @@ def check_llvm_only(module: ModuleOp) -> None:
 class ConvertLoopnestToLLVMPass(ModulePass):
     """Lower `loopnest` (with `arith`, `func`) all the way to the `llvm` dialect.
 
-    First proves every access in bounds (native code has no bounds checks;
-    a possibly out-of-bounds access is refused, naming it and its range),
+    First proves every access in bounds with the exact isl check of
+    `loopnest-check-bounds` (native code has no bounds checks; an access that
+    leaves its memref for some iteration is refused, naming it and its range),
     then runs `convert-loopnest-to-affine`, `convert-affine-to-scf`,
     `convert-scf-to-cf`, `finalize-memref-to-llvm`, `convert-arith-to-llvm`,
     `convert-cf-to-llvm`, `convert-func-to-llvm` and
@@ -66,7 +67,7 @@ class ConvertLoopnestToLLVMPass(ModulePass):
     noalias: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        check_module_accesses(op)
+        check_bounds(op)
         for p in lowering_passes(self.noalias):
             p.apply(ctx, op)
         check_llvm_only(op)

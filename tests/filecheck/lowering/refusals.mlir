@@ -10,7 +10,7 @@ builtin.module {
     func.return
   }
 }
-// CHECK: refusals.mlir:{{[0-9]+}}:{{[0-9]+}}: error: 'loopnest.load' op: index #0 'i + 1' ranges over [1, 8], outside [0, 7] of memref<8xf32>
+// CHECK: refusals.mlir:7:12: error: 'loopnest.load' op: %A[%i + 1] reads out of bounds: index %i + 1 of dimension 0 takes values in [1, 8] but the dimension has size 8 (first at i = 7)
 
 // -----
 
@@ -26,7 +26,7 @@ builtin.module {
     func.return
   }
 }
-// CHECK: refusals.mlir:{{[0-9]+}}:{{[0-9]+}}: error: 'loopnest.load' op: index #0 'j' ranges over [0, 9], outside [0, 7] of memref<8xf32>
+// CHECK: error: 'loopnest.load' op: %A[%j] reads out of bounds: index %j of dimension 0 takes values in [0, 9] but the dimension has size 8 (first at i = 6, j = 8)
 
 // -----
 
