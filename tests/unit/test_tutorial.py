@@ -8,8 +8,16 @@ The page's fenced blocks are its steps:
   command whose expected output has an `error:` line must fail, others must
   succeed;
 - a `python` block without a file marker is run as a script and must succeed;
+  what it prints must match the block marked `<!-- output -->` right after it
+  (matched as a command's output), or be empty if there is none;
+- in expected output, a line `...` skips any lines and `...` inside a line
+  stands for any text (timings);
+- any other block is an illustration and must hold no `$ ` command;
 - `<!-- requires: KIND:NAME -->` before a block skips it (visibly) when a
   `pass:`, `tool:` or `subcommand:` (of `xdsl-group`) is not available.
+
+Steps run in order and build on each other's files, so a failed step skips
+the later ones.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import pytest
 DOC = Path(__file__).resolve().parents[2] / "docs" / "tutorial.md"
 
 _BLOCK = re.compile(r"```(\w*)\n(.*?)```", re.S)
-_MARKER = re.compile(r"<!--\s*(file|requires):\s*(.*?)\s*-->")
+_MARKER = re.compile(r"<!--\s*(file|requires|output)\b:?\s*(.*?)\s*-->")
 
 
 @dataclass
@@ -37,6 +45,8 @@ class Step:
     body: str
     file: str | None
     requires: list[str]
+    is_output: bool = False
+    output: list[str] | None = None  # a python step's expected output
 
     @property
     def id(self) -> str:
@@ -54,13 +64,22 @@ def steps() -> list[Step]:
         trailing = between.rstrip().rsplit("\n\n", 1)[-1]
         file = None
         requires: list[str] = []
+        is_output = False
         for kind, value in _MARKER.findall(trailing):
             if kind == "file":
                 file = value
+            elif kind == "output":
+                is_output = True
             else:
                 requires.append(value)
         line = text.count("\n", 0, m.start()) + 1
-        out.append(Step(line, m.group(1), m.group(2), file, requires))
+        step = Step(line, m.group(1), m.group(2), file, requires, is_output)
+        if is_output:
+            prev = out[-1] if out else None
+            if prev is None or prev.lang != "python" or prev.file or prev.output is not None:
+                raise ValueError(f"{DOC.name}:{line}: output block not after a python step")
+            prev.output = step.body.rstrip("\n").split("\n")
+        out.append(step)
         last_end = m.end()
     return out
 
@@ -99,9 +118,17 @@ def commands(body: str) -> list[tuple[str, list[str]]]:
     return out
 
 
+def _line_matches(expected: str, actual: str) -> bool:
+    if "..." not in expected:
+        return expected == actual
+    pattern = ".*".join(re.escape(part) for part in expected.split("..."))
+    return re.fullmatch(pattern, actual) is not None
+
+
 def matches(expected: list[str], actual: list[str]) -> bool:
-    """Segments of `expected` split at `...` appear in order, each contiguously;
-    without a trailing `...` the output must end with the last segment."""
+    """Segments of `expected` split at `...` lines appear in order, each
+    contiguously; without a trailing `...` the output must end with the last
+    segment."""
     segments: list[list[str]] = [[]]
     for line in expected:
         if line.strip() == "...":
@@ -116,7 +143,8 @@ def matches(expected: list[str], actual: list[str]) -> bool:
         anchored_start = k == 0
         found = None
         for start in ([pos] if anchored_start else range(pos, len(actual) - len(seg) + 1)):
-            if actual[start : start + len(seg)] == seg:
+            window = actual[start : start + len(seg)]
+            if len(window) == len(seg) and all(map(_line_matches, seg, window)):
                 found = start
                 break
         if found is None:
@@ -139,15 +167,47 @@ def _env() -> dict[str, str]:
     return env
 
 
-STEPS = steps()
+STEPS = [s for s in steps() if not s.is_output]
+_failed: list[str] = []
 
 
 def test_tutorial_has_steps():
     assert sum(1 for s in STEPS if s.lang == "sh") >= 4
 
 
+def test_matcher():
+    assert matches(["a", "...", "c"], ["a", "b", "c"])
+    assert not matches(["a", "...", "c"], ["a", "b", "c", "d"])
+    assert matches(["  run ... ms", "..."], ["  run 1.5 ms", "x"])
+    assert not matches(["  run ... ms"], ["  run 1.5 s"])
+    assert not matches(["b"], ["a", "b"])  # anchored at the start
+    assert not matches([], ["unexpected"])
+
+
+def test_illustrations_hold_no_commands():
+    """Every command on the page is in a block the test runs."""
+    for step in STEPS:
+        if step.lang in ("sh", "python") or step.file:
+            continue
+        assert not any(l.startswith("$ ") for l in step.body.splitlines()), (
+            f"{DOC.name}:{step.line}: a command in a `{step.lang}` block is not run"
+        )
+
+
 @pytest.mark.parametrize("step", STEPS, ids=[s.id for s in STEPS])
 def test_tutorial_step(step: Step, workdir: Path):
+    if _failed:
+        pytest.skip(f"an earlier step failed ({_failed[0]})")
+    try:
+        _run_step(step, workdir)
+    except pytest.skip.Exception:
+        raise
+    except BaseException:
+        _failed.append(f"{DOC.name}:{step.line}")
+        raise
+
+
+def _run_step(step: Step, workdir: Path) -> None:
     for requirement in step.requires:
         if (reason := missing(requirement)) is not None:
             pytest.skip(f"{DOC.name}:{step.line}: {reason}")
@@ -159,7 +219,13 @@ def test_tutorial_step(step: Step, workdir: Path):
             [sys.executable, "-c", step.body], cwd=workdir, env=_env(),
             capture_output=True, text=True, timeout=300,
         )
-        assert result.returncode == 0, f"{DOC.name}:{step.line}:\n{result.stderr}"
+        where = f"{DOC.name}:{step.line}"
+        assert result.returncode == 0, f"{where}:\n{result.stderr}"
+        expected = step.output or []
+        output = result.stdout.splitlines()
+        assert matches(expected, output), (
+            f"{where}\nexpected:\n" + "\n".join(expected) + "\ngot:\n" + "\n".join(output)
+        )
         return
     if step.lang != "sh":
         return  # other listings are illustrations
