@@ -329,7 +329,8 @@ def main() -> int:
             "the seed's loop order: `interchange-loops{order=...}` for a loop order, "
             "`group-loops{loops=co,ci groups=G}` for grouping, "
             "`peel-loops{loop=co count=U},group-loops{loops=co,ci groups=G}` for Example 2 "
-            "(then `interchange-loops` on both nests for a non-seed order); Example 2 peels {PEEL} dense output channels and groups "
+            "(then `interchange-loops` on both nests for a non-seed order); "
+            f"Example 2 peels {PEEL} dense output channels and groups "
             f"the other {CO - PEEL} {PEEL_GROUPS} ways.\n\n"
             f"Machine: {machine()}.\n\n" + "\n".join(table) + "\n\nRatios (same run):\n\n"
             + "\n".join(lines) + "\n" + NOTES
