@@ -8,19 +8,24 @@ transformation reorders a reduction.
 
 Random transformation sequences: `TRANSFORMS` lists `Step`s; each step's
 `pipeline(nest, draw)` returns a pass pipeline for the nest (or None when it
-does not apply), `draw` being hypothesis' draw function.  The test draws up
-to three steps and applies them (a refusal, `LoopnestError`, just skips the
-step), then checks JIT(transformed) == interpreter(transformed), and also
+does not apply), `draw` being hypothesis' draw function.  The test draws one
+to three steps (`group-loops`, `interchange-loops` with `loops=` or `order=`,
+`peel-loops` at either side) and applies them; a refusal (`LoopnestError`)
+skips the step, as the legality checks have their own tests.  Then:
+JIT(transformed) == interpreter(transformed) bitwise, and
 == interpreter(original) when every applied step preserves the program's
-meaning (interchange, peel; not group, which drops terms by design).  The
-list is empty until the transformation passes exist; append e.g.
-`Step("interchange", lambda nest, draw: "interchange-loops{order=" +
-",".join(draw(st.permutations(nest.order))) + "}", preserves=True)`.
+meaning (interchange, peel; not group, which drops terms by design).  When a
+grouping is the first step applied, the result is also checked against a
+Python emulation that sums only the iterations grouping keeps.  Because the
+values are small integers, f32 sums are exact in any order, so these
+comparisons are bitwise even where interchange (non-strict) reorders a
+reduction.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -180,7 +185,34 @@ class Step:
     preserves: bool  # does the step keep the program's meaning?
 
 
-TRANSFORMS: list[Step] = []
+def _group(nest: Nest, draw) -> str:
+    loops = draw(st.lists(st.sampled_from(nest.order), min_size=1, max_size=2, unique=True))
+    groups = draw(st.sampled_from([2, 2, 3]))
+    name = draw(st.sampled_from(["g", "h"]))  # a clash with an earlier group is a refusal
+    return f"group-loops{{loops={','.join(loops)} groups={groups} name={name}}}"
+
+
+def _interchange(nest: Nest, draw) -> str | None:
+    if len(nest.order) < 2:
+        return None
+    if draw(st.booleans()):
+        a, b = draw(st.lists(st.sampled_from(nest.order), min_size=2, max_size=2, unique=True))
+        return f"interchange-loops{{loops={a},{b}}}"
+    return f"interchange-loops{{order={','.join(draw(st.permutations(nest.order)))}}}"
+
+
+def _peel(nest: Nest, draw) -> str:
+    loop = draw(st.sampled_from(nest.order))
+    count = draw(st.integers(1, 3))
+    side = draw(st.sampled_from(["front", "back"]))
+    return f"peel-loops{{loop={loop} count={count} side={side}}}"
+
+
+TRANSFORMS: list[Step] = [
+    Step("group", _group, preserves=False),
+    Step("interchange", _interchange, preserves=True),
+    Step("peel", _peel, preserves=True),
+]
 
 
 def random_arrays(nest: Nest, seed: int) -> list[np.ndarray]:
@@ -197,20 +229,49 @@ def run_both(module, arrays) -> tuple[list[np.ndarray], list[np.ndarray]]:
     return interp, native
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# How often each kind of step was accepted; the property test must see every
+# kind accepted, or it would be testing refusals only.
+ACCEPTED: dict[str, int] = {}
+
+
+@settings(
+    max_examples=400, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(nest=nests(), seed=st.integers(0, 2**16), data=st.data())
-def test_random_nests_interpreter_equals_jit(nest: Nest, seed: int, data):
+def _random_nests_and_transformations(nest: Nest, seed: int, data):
     check(nest, seed, data, TRANSFORMS)
 
 
-# Keeps the transformation-sequence path exercised while TRANSFORMS is empty.
-PLUMBING = [Step("cse", lambda nest, draw: "cse", preserves=True)]
+def test_random_nests_interpreter_equals_jit():
+    ACCEPTED.clear()
+    _random_nests_and_transformations()
+    for step in TRANSFORMS:
+        assert ACCEPTED.get(step.name, 0) >= 20, ACCEPTED
+    assert ACCEPTED.get("group emulated", 0) >= 20, ACCEPTED
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(nest=nests(), seed=st.integers(0, 2**16), data=st.data())
-def test_transformation_sequence_path(nest: Nest, seed: int, data):
-    check(nest, seed, data, PLUMBING)
+def emulate_grouping(nest: Nest, pipeline: str, arrays: list[np.ndarray]) -> np.ndarray:
+    """O after the nest with `group-loops` applied, computed in Python.
+
+    Grouping keeps the iterations whose chosen loops all fall in the same of
+    the G equal chunks of their trip counts.
+    """
+    m = re.fullmatch(r"group-loops\{loops=([\w,]+) groups=(\d+) name=\w+\}", pipeline)
+    assert m, pipeline
+    chosen, groups = m.group(1).split(","), int(m.group(2))
+    O, A, B = (a.copy() for a in arrays)
+    for env in nest.iterations():
+        chunks = set()
+        for name in chosen:
+            loop = nest.loops[name]
+            base = env[loop.outer] if loop.outer else 0
+            position = (env[name] - base - loop.lb) // loop.step
+            chunks.add(position // (-(-loop.extent // loop.step) // groups))
+        if len(chunks) == 1:
+            o = nest.index("O", env)
+            O[o] = O[o] + A[nest.index("A", env)] * B[nest.index("B", env)]
+    return O
 
 
 def check(nest: Nest, seed: int, data, transforms: list[Step]) -> None:
@@ -220,12 +281,11 @@ def check(nest: Nest, seed: int, data, transforms: list[Step]) -> None:
     for x, y in zip(interp, native):
         np.testing.assert_array_equal(x, y, err_msg=nest.text())
 
-    if not transforms:
-        return
     steps = data.draw(st.lists(st.sampled_from(transforms), min_size=1, max_size=3))
     transformed = module
     applied: list[str] = []
     preserved = True
+    emulated: str | None = None
     for step in steps:
         pipeline = step.pipeline(nest, data.draw)
         if pipeline is None:
@@ -234,13 +294,23 @@ def check(nest: Nest, seed: int, data, transforms: list[Step]) -> None:
             transformed = xdsl_group.apply(transformed, pipeline)
         except LoopnestError:
             continue  # a refusal is allowed; a wrong result is not
+        ACCEPTED[step.name] = ACCEPTED.get(step.name, 0) + 1
+        if step.name == "group" and not applied:
+            emulated = pipeline
         applied.append(pipeline)
         preserved = preserved and step.preserves
+    if not applied:
+        return
     t_interp, t_native = run_both(transformed, arrays)
     for x, y, z in zip(interp, t_interp, t_native):
         np.testing.assert_array_equal(y, z, err_msg=f"{applied}\n{nest.text()}")
         if preserved:
             np.testing.assert_array_equal(x, y, err_msg=f"{applied}\n{nest.text()}")
+    if emulated is not None and all("group" not in p for p in applied[1:]):
+        ACCEPTED["group emulated"] = ACCEPTED.get("group emulated", 0) + 1
+        np.testing.assert_array_equal(
+            t_interp[0], emulate_grouping(nest, emulated, arrays), err_msg=f"{applied}\n{nest.text()}"
+        )
 
 
 def test_generator_covers_dependent_bounds_and_steps():

@@ -1,7 +1,14 @@
-"""group-loops, interchange-loops and peel-loops, run against numpy references."""
+"""group-loops, interchange-loops and peel-loops, run against numpy references.
+
+The transformed convolutions run in the interpreter (against numpy) and as
+native code (`xdsl_group.jit`, bitwise equal to the interpreter: the program
+order of every f32 operation is the same).  Interpreter results are cached
+per pipeline, as one run of the 8-channel conv takes seconds.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -27,15 +34,42 @@ def data():
 
 
 @pytest.fixture(scope="module")
-def original(conv, data):
+def original(interpreted):
     """The untransformed conv, interpreted."""
-    return run(conv, *data)
+    return interpreted("")[2]
 
 
 def run(module, I, W):
     O = np.zeros((8, 6, 6), np.float32)
     xdsl_group.interpret(module, "conv2d", O, I, W)
     return O
+
+
+def compact_weights(W, groups):
+    """The weights a grouped conv layer holds: [CO, CI/G, KH, KW]."""
+    cog, cig = 8 // groups, 8 // groups
+    return np.ascontiguousarray(
+        np.concatenate(
+            [W[g * cog : (g + 1) * cog, g * cig : (g + 1) * cig] for g in range(groups)]
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def interpreted(conv, data):
+    """pipeline -> (transformed module, weights it takes, interpreter output)."""
+    cache: dict[str, tuple] = {}
+
+    def get(pipeline: str):
+        if pipeline not in cache:
+            I, W = data
+            module = xdsl_group.apply(conv, pipeline) if pipeline else conv
+            m = re.search(r"groups=(\d+) compact=true", pipeline)
+            weights = compact_weights(W, int(m.group(1))) if m else W
+            cache[pipeline] = (module, weights, run(module, I, weights))
+        return cache[pipeline]
+
+    return get
 
 
 def close(a, b):
@@ -55,61 +89,84 @@ def test_original_is_a_convolution(original, data):
         "peel-loops{loop=ow count=2 side=back name=ow_tail}",
     ],
 )
-def test_order_preserving_transformations_are_exact(conv, data, original, pipeline):
-    np.testing.assert_array_equal(run(xdsl_group.apply(conv, pipeline), *data), original)
+def test_order_preserving_transformations_are_exact(interpreted, original, pipeline):
+    np.testing.assert_array_equal(interpreted(pipeline)[2], original)
 
 
-def test_reduction_reorder_equals_original_up_to_rounding(conv, data, original):
-    out = run(xdsl_group.apply(conv, "interchange-loops{order=co,oh,ow,kh,kw,ci}"), *data)
-    close(out, original)
+REORDER = "interchange-loops{order=co,oh,ow,kh,kw,ci}"
+
+
+def test_reduction_reorder_equals_original_up_to_rounding(interpreted, original):
+    close(interpreted(REORDER)[2], original)
 
 
 @pytest.mark.parametrize("groups", [2, 4, 8])
-def test_group_loops_is_a_grouped_convolution(conv, data, groups):
+def test_group_loops_is_a_grouped_convolution(interpreted, data, groups):
     I, W = data
-    out = run(xdsl_group.apply(conv, f"group-loops{{loops=co,ci groups={groups}}}"), I, W)
+    out = interpreted(f"group-loops{{loops=co,ci groups={groups}}}")[2]
     close(out, reference.grouped_conv2d(I, W, groups))
 
 
-@pytest.mark.parametrize("groups", [2, 8])
-def test_compact_grouping_takes_pytorch_layout(conv, data, groups):
-    I, W = data
-    grouped = xdsl_group.apply(
-        conv, f"group-loops{{loops=co,ci groups={groups} compact=true}}"
-    )
-    cog, cig = 8 // groups, 8 // groups
-    # The weights a grouped conv layer holds: [CO, CI/G, KH, KW].
-    Wc = np.ascontiguousarray(
-        np.concatenate(
-            [W[g * cog : (g + 1) * cog, g * cig : (g + 1) * cig] for g in range(groups)]
-        )
-    )
+@pytest.mark.parametrize("groups", [2, 4, 8])
+def test_compact_grouping_takes_pytorch_layout(interpreted, data, groups):
+    I, _ = data
+    _, Wc, out = interpreted(f"group-loops{{loops=co,ci groups={groups} compact=true}}")
     assert Wc.shape == (8, 8 // groups, 3, 3)
-    O = np.zeros((8, 6, 6), np.float32)
-    xdsl_group.interpret(grouped, "conv2d", O, I, Wc)
-    close(O, reference.grouped_conv2d(I, Wc, groups))
+    close(out, reference.grouped_conv2d(I, Wc, groups))
 
 
-def test_example_2_peeled_then_grouped(conv, data):
+EXAMPLE_2 = "peel-loops{loop=co count=2},group-loops{loops=co,ci groups=2}"
+
+
+def test_example_2_peeled_then_grouped(interpreted, data):
     I, W = data
-    out = run(
-        xdsl_group.apply(conv, "peel-loops{loop=co count=2},group-loops{loops=co,ci groups=2}"),
-        I,
-        W,
-    )
-    close(out, reference.peeled_grouped_conv2d(I, W, 2, 2))
+    close(interpreted(EXAMPLE_2)[2], reference.peeled_grouped_conv2d(I, W, 2, 2))
 
 
-def test_example_1_then_grouping(conv, data):
+EXAMPLE_1_GROUPED = "interchange-loops{loops=ci,oh},group-loops{loops=co,ci groups=4}"
+
+
+def test_example_1_then_grouping(interpreted, data):
     """Grouping co and ci with oh between them (after Example 1)."""
     I, W = data
-    pipeline = "interchange-loops{loops=ci,oh},group-loops{loops=co,ci groups=4}"
-    close(run(xdsl_group.apply(conv, pipeline), I, W), reference.grouped_conv2d(I, W, 4))
+    close(interpreted(EXAMPLE_1_GROUPED)[2], reference.grouped_conv2d(I, W, 4))
 
 
-def test_grouping_one_loop_is_strip_mining(conv, data, original):
-    out = run(xdsl_group.apply(conv, "group-loops{loops=oh groups=3}"), *data)
-    np.testing.assert_array_equal(out, original)
+@pytest.mark.parametrize(
+    "pipeline, want",
+    [
+        ("", lambda I, W: reference.conv2d(I, W)),
+        ("interchange-loops{order=co,oh,ci,ow,kh,kw strict=true}", lambda I, W: reference.conv2d(I, W)),
+        (REORDER, lambda I, W: reference.conv2d(I, W)),
+        ("peel-loops{loop=co count=3}", lambda I, W: reference.conv2d(I, W)),
+        ("peel-loops{loop=ow count=2 side=back name=ow_tail}", lambda I, W: reference.conv2d(I, W)),
+        *(
+            (f"group-loops{{loops=co,ci groups={g}}}", lambda I, W, g=g: reference.grouped_conv2d(I, W, g))
+            for g in (2, 4, 8)
+        ),
+        *(
+            (
+                f"group-loops{{loops=co,ci groups={g} compact=true}}",
+                lambda I, W, g=g: reference.grouped_conv2d(I, compact_weights(W, g), g),
+            )
+            for g in (2, 4, 8)
+        ),
+        (EXAMPLE_2, lambda I, W: reference.peeled_grouped_conv2d(I, W, 2, 2)),
+        (EXAMPLE_1_GROUPED, lambda I, W: reference.grouped_conv2d(I, W, 4)),
+    ],
+)
+def test_jit_equals_interpreter(interpreted, data, pipeline, want):
+    """Native code of the pass-produced variants: bitwise the interpreter's result."""
+    I, W = data
+    module, weights, expected = interpreted(pipeline)
+    O = np.zeros((8, 6, 6), np.float32)
+    xdsl_group.jit(module, "conv2d")(O, I, weights)
+    np.testing.assert_array_equal(O, expected)
+    close(O, want(I, W))
+
+
+def test_grouping_one_loop_is_strip_mining(interpreted, original):
+    np.testing.assert_array_equal(interpreted("group-loops{loops=oh groups=3}")[2], original)
 
 
 def test_requests_recorded_in_the_ir(conv):
