@@ -172,9 +172,18 @@ def _compile(module: ModuleOp, noalias: bool) -> _Compiled:
     return _cached(key, build)
 
 
+def _symbol_address(engine: Any, name: str) -> int:
+    """The address of function `name`.  llvmlite's `get_function_address`
+    encodes names as ASCII; LLVM symbols are bytes, and a non-ASCII MLIR
+    name is emitted as its UTF-8 bytes, so look those up."""
+    from llvmlite.binding import ffi
+
+    return ffi.lib.LLVMPY_GetFunctionAddress(engine, name.encode("utf-8"))
+
+
 def memref_function(compiled: _Compiled, name: str, types: list[MemRefType]) -> Any:
     """A ctypes function for `name`, taking MLIR's expanded memref arguments."""
-    address = compiled.engine.get_function_address(name)
+    address = _symbol_address(compiled.engine, name)
     if not address:
         raise LoopnestError(f"no function @{name} in the compiled module")
     argtypes: list[Any] = []
