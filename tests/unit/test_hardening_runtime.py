@@ -219,6 +219,35 @@ def test_native_crashes_from_data_affine_store_outside_loopnest_is_checked():
     )
 
 
+def test_native_crashes_from_data_division_only_traps_when_it_runs():
+    """A loop-invariant division by zero in a loop that runs no iteration
+    must not fail: the optimiser may not hoist the division above its guard
+    (it would trap on x86, killing the process)."""
+    text = """
+func.func @inv(%O: memref<2x2xi32>, %N: memref<2xi32>, %D: memref<2xi32>) {
+  loopnest.for i %i in range(2) {
+    %n = loopnest.load %N[%i] : memref<2xi32>
+    %d = loopnest.load %D[%i] : memref<2xi32>
+    loopnest.for j %j in range(%i * 2, 2) {
+      %q = arith.divsi %n, %d : i32
+      %r = arith.remui %n, %d : i32
+      %s = arith.addi %q, %r : i32
+      loopnest.store %s, %O[%i, %j] : memref<2x2xi32>
+    }
+  }
+  func.return
+}
+"""
+    module = xdsl_group.parse(text)
+    N = np.array([-9, np.iinfo(np.int32).min], np.int32)
+    for run in both_backends(module, "inv").values():
+        for D in ([2, 0], [2, -1]):
+            O = np.zeros((2, 2), np.int32)
+            run(O, N, np.array(D, np.int32))
+            np.testing.assert_array_equal(O, [[-4 + 1, -4 + 1], [0, 0]])
+        raised(run, [np.zeros((2, 2), np.int32), N, np.array([0, 1], np.int32)], ZeroDivisionError)
+
+
 def test_native_crashes_from_data_proven_code_has_no_checks():
     """What the proof covers and constant divisors carry no run-time check."""
     text = """
@@ -267,6 +296,41 @@ func.func @wrap(%O: memref<3x4xi32>, %A: memref<4xi32>, %B: memref<4xi32>) {
     for run in both_backends(module, "wrap").values():
         O = np.zeros((3, 4), np.int32)
         run(O, A, B)
+        np.testing.assert_array_equal(O, expected)
+
+
+def test_native_crashes_from_data_shift_amounts_out_of_range_agree():
+    """Shifting by at least the bit width (or by a negative amount, read as
+    unsigned) shifts every bit out in both backends: 0, or the sign."""
+    text = """
+func.func @shifts(%O: memref<3x6xi32>, %A: memref<6xi32>, %S: memref<6xi32>) {
+  loopnest.for i %i in range(6) {
+    %a = loopnest.load %A[%i] : memref<6xi32>
+    %s = loopnest.load %S[%i] : memref<6xi32>
+    %l = arith.shli %a, %s : i32
+    %r = arith.shrsi %a, %s : i32
+    %u = arith.shrui %a, %s : i32
+    loopnest.store %l, %O[0, %i] : memref<3x6xi32>
+    loopnest.store %r, %O[1, %i] : memref<3x6xi32>
+    loopnest.store %u, %O[2, %i] : memref<3x6xi32>
+  }
+  func.return
+}
+"""
+    module = xdsl_group.parse(text)
+    A = np.array([-5, 5, -5, 5, -1, 3], np.int32)
+    S = np.array([1, 31, 32, 40, -1, 2**31 - 1], np.int32)
+    ua = A.view(np.uint32).astype(np.uint64)
+    ok = (S >= 0) & (S < 32)
+    s = np.where(ok, S, 0).astype(np.uint64)
+    expected = np.stack([
+        np.where(ok, (ua << s) & 0xFFFFFFFF, 0).astype(np.uint32).view(np.int32),
+        np.where(ok, A >> np.where(ok, S, 0), np.where(A < 0, -1, 0)).astype(np.int32),
+        np.where(ok, ua >> s, 0).astype(np.uint32).view(np.int32),
+    ])
+    for run in both_backends(module, "shifts").values():
+        O = np.zeros((3, 6), np.int32)
+        run(O, A, S)
         np.testing.assert_array_equal(O, expected)
 
 

@@ -6,7 +6,9 @@ their linear offset without checking each dimension.  These raise the same
 errors, with the same one-line messages, as the JIT's run-time checks
 (`xdsl_group.transforms.runtime_checks`): `ZeroDivisionError`,
 `OverflowError` (the minimum signed value divided by -1) and `IndexError`,
-each naming the op.  Register with `override=True` after xDSL's functions.
+each naming the op.  Shifts by at least the bit width (the amount read as
+unsigned) shift every bit out, as the lowering defines them (LLVM would
+make poison; xDSL asserts on a negative amount).  Register with `override=True` after xDSL's functions.
 """
 
 from __future__ import annotations
@@ -123,6 +125,24 @@ class CheckedFunctions(InterpreterFunctions):
     ):
         a, b, w = _unsigned_operands(interpreter, op, args)
         return (to_signed(-(-a // b), w),)
+
+    @impl(arith.ShLIOp)
+    def run_shli(self, interpreter: Interpreter, op: arith.ShLIOp, args: PythonValues):
+        w = _width(interpreter, op)
+        amount = to_unsigned(args[1], w)
+        return (0 if amount >= w else to_signed(args[0] << amount, w),)
+
+    @impl(arith.ShRUIOp)
+    def run_shrui(self, interpreter: Interpreter, op: arith.ShRUIOp, args: PythonValues):
+        w = _width(interpreter, op)
+        amount = to_unsigned(args[1], w)
+        return (0 if amount >= w else to_signed(to_unsigned(args[0], w) >> amount, w),)
+
+    @impl(arith.ShRSIOp)
+    def run_shrsi(self, interpreter: Interpreter, op: arith.ShRSIOp, args: PythonValues):
+        w = _width(interpreter, op)
+        amount = min(to_unsigned(args[1], w), w - 1)
+        return (to_signed(args[0], w) >> amount,)
 
     @impl(memref.LoadOp)
     def run_memref_load(

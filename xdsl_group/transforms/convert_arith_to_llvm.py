@@ -77,9 +77,6 @@ _INT_BINARY: dict[type[Operation], type[Operation]] = {
     arith.AndIOp: llvm.AndOp,
     arith.OrIOp: llvm.OrOp,
     arith.XOrIOp: llvm.XOrOp,
-    arith.ShLIOp: llvm.ShlOp,
-    arith.ShRSIOp: llvm.AShrOp,
-    arith.ShRUIOp: llvm.LShrOp,
 }
 
 _FLOAT_BINARY: dict[type[Operation], type[Operation]] = {
@@ -178,6 +175,8 @@ class LowerArith(RewritePattern):
             # complement, as in the interpreter) instead of making poison.
             o = _INT_BINARY[kind](args[0], args[1])
             new, value = [o], o.results[0]
+        elif isinstance(op, arith.ShLIOp | arith.ShRSIOp | arith.ShRUIOp):
+            new, value = _shift(op, args[0], args[1], res_t)
         elif isinstance(op, arith.RemSIOp):
             new, value = _signed_remainder(op, args[0], args[1], res_t)
         elif isinstance(op, arith.CeilDivUIOp):
@@ -240,6 +239,31 @@ def _signed_remainder(
     return [minus_one, is_m1, one, safe, o], o.res
 
 
+def _shift(
+    op: Operation, a: SSAValue, b: SSAValue, t: Attribute
+) -> tuple[list[Operation], SSAValue]:
+    """A shift by an amount (unsigned) of at least the bit width is poison in
+    LLVM; here it shifts every bit out: 0, or the sign for `shrsi`, as in
+    the interpreter.  The amount is clamped, so no value is poison."""
+    assert isinstance(t, IntegerType)
+    width = t.width.data
+    if (amount := constant_value(op.operands[1])) is not None and 0 <= amount < width:
+        kind = {arith.ShLIOp: llvm.ShlOp, arith.ShRSIOp: llvm.AShrOp, arith.ShRUIOp: llvm.LShrOp}
+        o = kind[type(op)](a, b)
+        return [o], o.results[0]
+    top = _const(width - 1, t)
+    big = _icmp(b, top.result, "ugt")
+    clamped = llvm.SelectOp(big.res, top.result, b)
+    ops: list[Operation] = [top, big, clamped]
+    if isinstance(op, arith.ShRSIOp):
+        o = llvm.AShrOp(a, clamped.res)
+        return [*ops, o], o.res
+    o = (llvm.ShlOp if isinstance(op, arith.ShLIOp) else llvm.LShrOp)(a, clamped.res)
+    zero = _const(0, t)
+    sel = llvm.SelectOp(big.res, zero.result, o.res)
+    return [*ops, o, zero, sel], sel.res
+
+
 def _unsigned_ceil_div(
     a: SSAValue, b: SSAValue, t: Attribute
 ) -> tuple[list[Operation], SSAValue]:
@@ -271,7 +295,8 @@ class ConvertArithToLLVMPass(ModulePass):
     Integer division and remainder are checked at run time where the
     divisor may be zero or a signed quotient may overflow (see
     `insert_division_checks`); integer overflow otherwise wraps (the
-    program's `nsw`/`nuw` flags are dropped, so no value is poison).
+    program's `nsw`/`nuw` flags are dropped, so no value is poison), and a
+    shift by at least the bit width gives 0 (the sign for `shrsi`).
 
     Covers constants, integer and float arithmetic,
     `floordivsi`/`ceildivsi` (expanded to `sdiv`/`srem` with a sign fix-up),
