@@ -18,6 +18,7 @@ from xdsl.dialects.builtin import (
     i64,
 )
 from xdsl.interpreter import Interpreter
+from xdsl.ir import Operation, SSAValue
 from xdsl.interpreters.utils.ptr import RawPtr, TypedPtr
 from xdsl.interpreters.shaped_array import ShapedArray
 from xdsl.parser import Parser
@@ -126,23 +127,169 @@ def check_arguments(
     return types
 
 
+# Ops whose memref operands are only read.
+_READS: tuple[type[Operation], ...] = ()
+# Ops whose memref result is a view of (aliases) their memref operand.
+_VIEWS: tuple[type[Operation], ...] = ()
+
+
+def _memory_op_kinds() -> None:
+    global _READS, _VIEWS
+    if _READS:
+        return
+    from xdsl.dialects import affine, memref
+
+    from xdsl_group.dialects import loopnest
+
+    _READS = (loopnest.LoadOp, memref.LoadOp, affine.LoadOp, memref.DimOp)
+    _VIEWS = (
+        memref.SubviewOp,
+        memref.CastOp,
+        memref.ReinterpretCastOp,
+        memref.CollapseShapeOp,
+        memref.ExpandShapeOp,
+        memref.MemorySpaceCastOp,
+    )
+
+
+def _is_stored_to(value: SSAValue, module: Operation | None, visiting: set[Any]) -> bool:
+    """Whether the memory behind `value` may be written: by a store, through a
+    view of it, in a called function, or anywhere it escapes to (a use this
+    analysis does not know counts as a write)."""
+    from xdsl.dialects import affine, memref
+
+    from xdsl_group.dialects import loopnest
+
+    _memory_op_kinds()
+    for use in value.uses:
+        op = use.operation
+        if isinstance(op, _READS):
+            continue
+        if isinstance(op, loopnest.StoreOp | memref.StoreOp | affine.StoreOp):
+            if op.memref is value:
+                return True
+            continue  # only an index operand (a memref never is)
+        if isinstance(op, _VIEWS):
+            if any(_is_stored_to(r, module, visiting) for r in op.results):
+                return True
+            continue
+        if isinstance(op, func.CallOp):
+            callee = _callee(module, op.callee.string_value())
+            if callee is None or not callee.body.blocks:
+                return True
+            key = (callee, use.index)
+            if key in visiting:
+                continue  # a recursive call: the callee's other uses decide
+            visiting.add(key)
+            if _is_stored_to(callee.body.blocks[0].args[use.index], module, visiting):
+                return True
+            continue
+        return True
+    return False
+
+
+def _callee(module: Operation | None, name: str) -> func.FuncOp | None:
+    if module is None:
+        return None
+    for op in module.walk():
+        if isinstance(op, func.FuncOp) and op.sym_name.data == name:
+            return op
+    return None
+
+
+def written_arguments(fn: func.FuncOp) -> set[int]:
+    """Indices of the memref arguments `fn` may write.
+
+    Sound: stores through views (`memref.subview`, casts), in functions it
+    calls (`func.call`, resolved in the enclosing module) and any use the
+    analysis does not know (e.g. returning the memref) count as writes.
+    """
+    if not fn.body.blocks:
+        return set(range(len(fn.function_type.inputs.data)))
+    module = fn.parent_op()
+    while module is not None and not isinstance(module, ModuleOp):
+        module = module.parent_op()
+    return {
+        i
+        for i, arg in enumerate(fn.body.blocks[0].args)
+        if isinstance(arg.type, MemRefType)
+        and _is_stored_to(arg, module, {(fn, i)})
+    }
+
+
+# Effort numpy may spend proving two arrays disjoint (see `np.shares_memory`).
+_OVERLAP_WORK = 100_000
+
+
+def _describe(fn: func.FuncOp, i: int) -> str:
+    args = fn.body.blocks[0].args if fn.body.blocks else ()
+    if i < len(args) and args[i].name_hint:
+        return f"#{i} (%{args[i].name_hint})"
+    return f"#{i}"
+
+
+def validate_arguments(
+    fn: func.FuncOp, arrays: tuple[np.ndarray[Any, Any], ...], written: set[int]
+) -> list[MemRefType]:
+    """Everything checked before a call, in `interpret` and the JIT alike
+    (`ValueError`): arity, shapes and dtypes (`check_arguments`), that every
+    argument the function writes (`written`) is writeable, and that no
+    written argument overlaps another argument (read-only arguments may
+    overlap each other).  Overlap is decided exactly; when numpy finds it too
+    hard to decide, the arguments are refused as possibly overlapping."""
+    types = check_arguments(fn, arrays)
+    name = fn.sym_name.data
+    for i in sorted(written):
+        if not arrays[i].flags.writeable:
+            raise ValueError(
+                f"@{name} argument {_describe(fn, i)} is written but read-only"
+            )
+    for i in range(len(arrays)):
+        for j in range(i + 1, len(arrays)):
+            if i not in written and j not in written:
+                continue
+            try:
+                overlap = np.shares_memory(arrays[i], arrays[j], max_work=_OVERLAP_WORK)
+                how = "overlap"
+            except np.exceptions.TooHardError:
+                overlap, how = True, "may overlap"
+            if overlap:
+                w = i if i in written else j
+                raise ValueError(
+                    f"@{name} arguments {_describe(fn, i)} and {_describe(fn, j)} {how} "
+                    f"and {_describe(fn, w)} is written by the function; "
+                    "written arguments must not share memory with any other argument"
+                )
+    return types
+
+
 def interpret(module: ModuleOp, func_name: str, *arrays: np.ndarray[Any, Any]) -> None:
     """Run `@func_name` in xDSL's interpreter on numpy arrays.
 
-    Arrays are passed as the function's memref arguments; what the function
-    writes is copied back into them (outputs are written in place).  Float
-    operations round to their type at every step, as native code does.  Raises
-    `ValueError` on a wrong arity, shape or dtype.
+    Arrays are passed as the function's memref arguments; the function runs
+    on copies, and what it writes is copied back into them (outputs are
+    written in place) once it has returned.  Float operations round to their
+    type at every step, as native code does.
+
+    Everything is validated before anything runs (`validate_arguments`):
+    a wrong arity, shape or dtype, a read-only array for an argument the
+    function writes, or a written argument that overlaps another raises
+    `ValueError`.  Integer division by zero raises `ZeroDivisionError`, a
+    signed quotient that overflows `OverflowError`, an out-of-bounds access
+    `IndexError` (each naming the op, as in the JIT); then every argument is
+    left unchanged.
     """
     from xdsl.interpreters import affine, arith, builtin, func as func_impl
     from xdsl.interpreters import math as math_impl
     from xdsl.interpreters import memref, scf
 
+    from xdsl_group.interpreters.checked import CheckedFunctions
     from xdsl_group.interpreters.float_arith import FloatArithFunctions
     from xdsl_group.interpreters.loopnest import LoopnestFunctions
 
     fn = find_function(module, func_name)
-    types = check_arguments(fn, arrays)
+    written = written_arguments(fn)
+    types = validate_arguments(fn, arrays, written)
     shaped: list[ShapedArray[Any]] = []
     for arr, ty in zip(arrays, types):
         xtype = _ELEMENT_TYPES[ty.element_type][1]
@@ -163,8 +310,9 @@ def interpret(module: ModuleOp, func_name: str, *arrays: np.ndarray[Any, Any]) -
     ):
         interpreter.register_implementations(impls)
     interpreter.register_implementations(FloatArithFunctions(), override=True)
+    interpreter.register_implementations(CheckedFunctions(), override=True)
     interpreter.call_op(fn, tuple(shaped))
 
-    for arr, sa in zip(arrays, shaped):
-        out = np.frombuffer(bytes(sa.data_ptr.raw.memory), dtype=arr.dtype)
-        arr[...] = out.reshape(arr.shape)
+    for i in sorted(written):
+        out = np.frombuffer(bytes(shaped[i].data_ptr.raw.memory), dtype=arrays[i].dtype)
+        arrays[i][...] = out.reshape(arrays[i].shape)

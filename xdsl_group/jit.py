@@ -13,16 +13,20 @@ import ctypes
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from xdsl.dialects import affine, func, memref
-from xdsl.dialects.builtin import MemRefType, ModuleOp
+from xdsl.dialects.builtin import ArrayAttr, MemRefType, ModuleOp
 
-from xdsl_group.api import apply, check_arguments, find_function
-from xdsl_group.dialects import loopnest
+from xdsl_group.api import (
+    apply,
+    find_function,
+    validate_arguments,
+    written_arguments,  # re-exported: part of this module's interface
+)
 from xdsl_group.errors import LoopnestError
+from xdsl_group.transforms.runtime_checks import ERROR_GLOBAL, MESSAGES_ATTR
 
 _CACHE_SIZE = 64
 _lock = threading.Lock()
@@ -64,11 +68,27 @@ def lower_to_llvm(module: ModuleOp, noalias: bool = False) -> ModuleOp:
 
 def llvm_ir(module: ModuleOp, noalias: bool = False, optimize: bool = False) -> str:
     """LLVM IR text for `module`, for the host target; optimised if asked."""
+    return _llvm_ir_and_checks(module, noalias, optimize)[0]
+
+
+def runtime_errors(lowered: ModuleOp) -> list[tuple[str, str]]:
+    """The (exception type, message) of each run-time check of a lowered
+    module, by error code - 1."""
+    table = lowered.attributes.get(MESSAGES_ATTR)
+    if not isinstance(table, ArrayAttr):
+        return []
+    return [(kind.data, message.data) for kind, message in (e.data for e in table.data)]
+
+
+def _llvm_ir_and_checks(
+    module: ModuleOp, noalias: bool, optimize: bool = False
+) -> tuple[str, list[tuple[str, str]]]:
     from xdsl.backend.llvm.convert import convert_module
 
     llvm = _llvm()
     tm = host_target_machine()
     lowered = lower_to_llvm(module, noalias)
+    checks = runtime_errors(lowered)
     try:
         ir_module = convert_module(lowered, fallback_target_triple=llvm.get_process_triple())
     except NotImplementedError as e:
@@ -76,10 +96,10 @@ def llvm_ir(module: ModuleOp, noalias: bool = False, optimize: bool = False) -> 
     ir_module.data_layout = str(tm.target_data)
     text = str(ir_module)
     if not optimize:
-        return text
+        return text, checks
     mod = llvm.parse_assembly(text)
     _optimize(mod, tm)
-    return str(mod)
+    return str(mod), checks
 
 
 def _optimize(mod: Any, tm: Any) -> None:
@@ -99,6 +119,16 @@ def _optimize(mod: Any, tm: Any) -> None:
 class _Compiled:
     engine: Any
     module: Any  # kept alive with the engine
+    # (exception type, message) per error code - 1 of the run-time checks
+    checks: list[tuple[str, str]] = field(default_factory=list)
+    # Guards the error global: calls of a module with checks are serialised.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def error_flag(self) -> ctypes.c_int32 | None:
+        if not self.checks:
+            return None
+        address = self.engine.get_global_value_address(ERROR_GLOBAL)
+        return ctypes.c_int32.from_address(address)
 
 
 def _cached(key: tuple[str, bool], build: Any) -> _Compiled:
@@ -114,14 +144,14 @@ def _cached(key: tuple[str, bool], build: Any) -> _Compiled:
     return compiled
 
 
-def _build_engine(text: str) -> _Compiled:
+def _build_engine(text: str, checks: list[tuple[str, str]] | None = None) -> _Compiled:
     llvm = _llvm()
     tm = host_target_machine()
     mod = llvm.parse_assembly(text)
     _optimize(mod, tm)
     engine = llvm.create_mcjit_compiler(mod, tm)
     engine.finalize_object()
-    return _Compiled(engine, mod)
+    return _Compiled(engine, mod, checks or [])
 
 
 def compile_llvm_ir(text: str) -> _Compiled:
@@ -134,12 +164,26 @@ def compile_llvm_ir(text: str) -> _Compiled:
 def _compile(module: ModuleOp, noalias: bool) -> _Compiled:
     """Lower, optimise and JIT-compile `module`, cached by its text."""
     key = (hashlib.sha256(str(module).encode()).hexdigest(), noalias)
-    return _cached(key, lambda: _build_engine(llvm_ir(module, noalias)))
+
+    def build() -> _Compiled:
+        text, checks = _llvm_ir_and_checks(module, noalias)
+        return _build_engine(text, checks)
+
+    return _cached(key, build)
+
+
+def _symbol_address(engine: Any, name: str) -> int:
+    """The address of function `name`.  llvmlite's `get_function_address`
+    encodes names as ASCII; LLVM symbols are bytes, and a non-ASCII MLIR
+    name is emitted as its UTF-8 bytes, so look those up."""
+    from llvmlite.binding import ffi
+
+    return ffi.lib.LLVMPY_GetFunctionAddress(engine, name.encode("utf-8"))
 
 
 def memref_function(compiled: _Compiled, name: str, types: list[MemRefType]) -> Any:
     """A ctypes function for `name`, taking MLIR's expanded memref arguments."""
-    address = compiled.engine.get_function_address(name)
+    address = _symbol_address(compiled.engine, name)
     if not address:
         raise LoopnestError(f"no function @{name} in the compiled module")
     argtypes: list[Any] = []
@@ -160,23 +204,17 @@ def memref_arguments(buffers: list[np.ndarray[Any, Any]]) -> list[Any]:
     return args
 
 
-def written_arguments(fn: func.FuncOp) -> set[int]:
-    """Indices of the memref arguments the function stores to."""
-    args = list(fn.body.blocks[0].args) if fn.body.blocks else []
-    written: set[int] = set()
-    for op in fn.walk():
-        if isinstance(op, loopnest.StoreOp | memref.StoreOp | affine.StoreOp) and op.memref in args:
-            written.add(args.index(op.memref))
-    return written
-
-
 class JitFunction:
     """A native function taking numpy arrays; outputs are written in place.
 
-    Arguments are checked against the function's memref types (arity, shape,
-    dtype: `ValueError`).  Non-contiguous arrays are copied in and out.
-    Compiled code assumes non-overlapping arguments (`noalias`); when some
-    arrays share memory a version without that assumption is used.
+    Arguments are validated before anything runs, exactly as by `interpret`
+    (`xdsl_group.api.validate_arguments`: arity, shape, dtype, writeable
+    outputs, and no written argument overlapping another: `ValueError`), so
+    the code is compiled once, with `noalias`.  Non-contiguous arrays are
+    copied in and out.  When the code has run-time checks, the arguments it
+    writes run on scratch copies, copied back only if no check failed: a
+    failed check (`IndexError`, `ZeroDivisionError`, `OverflowError`, naming
+    the op) leaves every argument unchanged.
     """
 
     def __init__(self, module: ModuleOp, func_name: str):
@@ -198,34 +236,48 @@ class JitFunction:
                 )
         self._types: list[MemRefType] = list(types)  # type: ignore[arg-type]
         self._written = written_arguments(self._fn)
-        self._cfuncs: dict[bool, Any] = {}
-        self._cfunc(True)  # compile now: errors surface at jit() time
+        # Compile now: errors surface at jit() time.
+        self._compiled = _compile(self._module, noalias=True)
+        self._cfunc = memref_function(self._compiled, func_name, self._types)
 
-    def _cfunc(self, noalias: bool) -> Any:
-        if noalias not in self._cfuncs:
-            compiled = _compile(self._module, noalias)
-            cfunc = memref_function(compiled, self.func_name, self._types)
-            self._cfuncs[noalias] = (cfunc, compiled)
-        return self._cfuncs[noalias][0]
+    @property
+    def runtime_checks(self) -> list[tuple[str, str]]:
+        """(exception type, message) of each run-time check of the module."""
+        return list(self._compiled.checks)
 
     def __call__(self, *arrays: np.ndarray[Any, Any]) -> None:
-        check_arguments(self._fn, arrays)
-        for i, arr in enumerate(arrays):
-            if i in self._written and not arr.flags.writeable:
-                raise ValueError(f"@{self.func_name} argument #{i} is written but read-only")
-        buffers = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in arrays]
-        overlap = any(
-            np.may_share_memory(buffers[i], buffers[j])
-            for i in range(len(buffers))
-            for j in range(i + 1, len(buffers))
-        )
-        self._cfunc(not overlap)(*memref_arguments(buffers))
+        validate_arguments(self._fn, arrays, self._written)
+        flag = self._compiled.error_flag()
+        if flag is None:
+            buffers = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in arrays]
+            self._cfunc(*memref_arguments(buffers))
+        else:
+            buffers = [
+                np.array(a, order="C", copy=True)
+                if i in self._written or not a.flags.c_contiguous
+                else a
+                for i, a in enumerate(arrays)
+            ]
+            with self._compiled.lock:
+                flag.value = 0
+                self._cfunc(*memref_arguments(buffers))
+                code = flag.value
+            if code:
+                kind, message = self._compiled.checks[code - 1]
+                raise _EXCEPTIONS[kind](message)
         for i, (arr, buf) in enumerate(zip(arrays, buffers)):
             if buf is not arr and i in self._written:
                 arr[...] = buf
 
     def __repr__(self) -> str:
         return f"<jit @{self.func_name}>"
+
+
+_EXCEPTIONS: dict[str, type[Exception]] = {
+    "IndexError": IndexError,
+    "ZeroDivisionError": ZeroDivisionError,
+    "OverflowError": OverflowError,
+}
 
 
 def jit(module: ModuleOp, func_name: str) -> JitFunction:

@@ -15,9 +15,9 @@ from xdsl.interpreter import (
 )
 from xdsl.interpreters.shaped_array import ShapedArray
 from xdsl.ir import SSAValue
-from xdsl.utils.exceptions import InterpretationError
 
 from xdsl_group.dialects import loopnest
+from xdsl_group.errors import format_diagnostic
 
 
 def _checked_index(
@@ -27,9 +27,11 @@ def _checked_index(
     for d, (i, size) in enumerate(zip(index, array.shape, strict=True)):
         if not 0 <= i < size:
             name = _value_name(op.memref)
-            raise InterpretationError(
-                f"{op.name}: index {i} is out of bounds for dimension {d} "
-                f"(size {size}) of {name}"
+            raise IndexError(
+                format_diagnostic(
+                    f"index {i} is out of bounds for dimension {d} (size {size}) of {name}",
+                    op,
+                )
             )
     return index
 

@@ -32,6 +32,7 @@ from xdsl.rewriter import InsertPoint
 
 from xdsl_group.errors import LoopnestError
 from xdsl_group.transforms.llvm_common import rewrite_module
+from xdsl_group.transforms.runtime_checks import carry_origin
 
 
 class _Expander:
@@ -150,7 +151,9 @@ class LowerAffineLoad(RewritePattern):
     def match_and_rewrite(self, op: affine.LoadOp, rewriter: PatternRewriter):
         assert op.map is not None
         idx = _access_indices(rewriter, op, op.map.data, op.indices)
-        rewriter.replace(op, memref.LoadOp.get(op.memref, idx))
+        new = memref.LoadOp.get(op.memref, idx)
+        carry_origin(op, new)
+        rewriter.replace(op, new)
 
 
 class LowerAffineStore(RewritePattern):
@@ -158,7 +161,9 @@ class LowerAffineStore(RewritePattern):
     def match_and_rewrite(self, op: affine.StoreOp, rewriter: PatternRewriter):
         assert op.map is not None
         idx = _access_indices(rewriter, op, op.map.data, op.indices)
-        rewriter.replace(op, memref.StoreOp.get(op.value, op.memref, idx))
+        new = memref.StoreOp.get(op.value, op.memref, idx)
+        carry_origin(op, new)
+        rewriter.replace(op, new)
 
 
 class RefuseOtherAffine(RewritePattern):

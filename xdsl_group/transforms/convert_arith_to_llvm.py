@@ -19,9 +19,53 @@ from xdsl.pattern_rewriter import (
     PatternRewriter,
     RewritePattern,
 )
+from xdsl.rewriter import InsertPoint, Rewriter
 
 from xdsl_group.errors import LoopnestError
 from xdsl_group.transforms.llvm_common import convert_type, replace_with, rewrite_module, to_llvm
+from xdsl_group.transforms.runtime_checks import (
+    DIVISION_BY_ZERO,
+    as_i64_or_int,
+    constant,
+    constant_value,
+    guard,
+    icmp,
+    minimum_signed,
+    overflow_reason,
+)
+
+# Quotients that overflow for the minimum signed value divided by -1.
+_SIGNED_QUOTIENTS = (arith.DivSIOp, arith.FloorDivSIOp, arith.CeilDivSIOp)
+_DIVISIONS = (
+    *_SIGNED_QUOTIENTS,
+    arith.RemSIOp,
+    arith.DivUIOp,
+    arith.RemUIOp,
+    arith.CeilDivUIOp,
+)
+
+
+def insert_division_checks(module: ModuleOp) -> None:
+    """Guard every integer division and remainder whose divisor may be zero
+    (`ZeroDivisionError`) and every signed quotient that may divide the
+    minimum value by -1 (`OverflowError`); both trap on x86.  A constant
+    divisor (or dividend) that rules a case out emits no check."""
+    for op in [o for o in module.walk() if isinstance(o, _DIVISIONS)]:
+        a, b = op.operands
+        ca, cb = constant_value(a), constant_value(b)
+        if cb is None or cb == 0:
+            b_ll = as_i64_or_int(b, op)
+            zero = constant(0, b_ll.type, op)
+            guard(op, icmp(b_ll, zero, "eq", op), "ZeroDivisionError", DIVISION_BY_ZERO)
+        if isinstance(op, _SIGNED_QUOTIENTS) and cb in (None, -1):
+            a_ll, b_ll = as_i64_or_int(a, op), as_i64_or_int(b, op)
+            if ca is not None and ca != minimum_signed(a_ll.type):
+                continue
+            is_min = icmp(a_ll, constant(minimum_signed(a_ll.type), a_ll.type, op), "eq", op)
+            is_m1 = icmp(b_ll, constant(-1, b_ll.type, op), "eq", op)
+            both = llvm.AndOp(is_min, is_m1)
+            Rewriter.insert_op(both, InsertPoint.before(op))
+            guard(op, both.res, "OverflowError", overflow_reason(op))
 
 _INT_BINARY: dict[type[Operation], type[Operation]] = {
     arith.AddiOp: llvm.AddOp,
@@ -29,16 +73,11 @@ _INT_BINARY: dict[type[Operation], type[Operation]] = {
     arith.MuliOp: llvm.MulOp,
     arith.DivSIOp: llvm.SDivOp,
     arith.DivUIOp: llvm.UDivOp,
-    arith.RemSIOp: llvm.SRemOp,
     arith.RemUIOp: llvm.URemOp,
     arith.AndIOp: llvm.AndOp,
     arith.OrIOp: llvm.OrOp,
     arith.XOrIOp: llvm.XOrOp,
-    arith.ShLIOp: llvm.ShlOp,
-    arith.ShRSIOp: llvm.AShrOp,
-    arith.ShRUIOp: llvm.LShrOp,
 }
-_WITH_OVERFLOW = (arith.AddiOp, arith.SubiOp, arith.MuliOp, arith.ShLIOp)
 
 _FLOAT_BINARY: dict[type[Operation], type[Operation]] = {
     arith.AddfOp: llvm.FAddOp,
@@ -132,13 +171,16 @@ class LowerArith(RewritePattern):
                 )
             new, value = [c], c.result
         elif kind in _INT_BINARY:
-            if kind in _WITH_OVERFLOW:
-                flags = op.properties.get("overflowFlags")
-                n = _overflow_bits(flags)
-                o = _INT_BINARY[kind](args[0], args[1], overflow=llvm.OverflowAttr.from_int(n))
-            else:
-                o = _INT_BINARY[kind](args[0], args[1])
+            # The program's `nsw`/`nuw` flags are dropped: overflow wraps (two's
+            # complement, as in the interpreter) instead of making poison.
+            o = _INT_BINARY[kind](args[0], args[1])
             new, value = [o], o.results[0]
+        elif isinstance(op, arith.ShLIOp | arith.ShRSIOp | arith.ShRUIOp):
+            new, value = _shift(op, args[0], args[1], res_t)
+        elif isinstance(op, arith.RemSIOp):
+            new, value = _signed_remainder(op, args[0], args[1], res_t)
+        elif isinstance(op, arith.CeilDivUIOp):
+            new, value = _unsigned_ceil_div(args[0], args[1], res_t)
         elif kind in _FLOAT_BINARY:
             o = _FLOAT_BINARY[kind](args[0], args[1])
             new, value = [o], o.results[0]
@@ -180,11 +222,60 @@ class LowerArith(RewritePattern):
         replace_with(rewriter, op, new, value)
 
 
-def _overflow_bits(flags: Attribute | None) -> int:
-    if flags is None:
-        return 0
-    text = str(flags)
-    return (1 if "nsw" in text else 0) | (2 if "nuw" in text else 0)
+def _signed_remainder(
+    op: arith.RemSIOp, a: SSAValue, b: SSAValue, t: Attribute
+) -> tuple[list[Operation], SSAValue]:
+    """`srem`, defined for the minimum value by -1 too (its remainder, 0,
+    fits; `srem` would trap): a divisor of -1 is replaced by 1."""
+    cb = constant_value(op.rhs)
+    if cb is not None and cb != -1:
+        o = llvm.SRemOp(a, b)
+        return [o], o.res
+    minus_one = _const(-1, t)
+    is_m1 = _icmp(b, minus_one.result, "eq")
+    one = _const(1, t)
+    safe = llvm.SelectOp(is_m1.res, one.result, b)
+    o = llvm.SRemOp(a, safe.res)
+    return [minus_one, is_m1, one, safe, o], o.res
+
+
+def _shift(
+    op: Operation, a: SSAValue, b: SSAValue, t: Attribute
+) -> tuple[list[Operation], SSAValue]:
+    """A shift by an amount (unsigned) of at least the bit width is poison in
+    LLVM; here it shifts every bit out: 0, or the sign for `shrsi`, as in
+    the interpreter.  The amount is clamped, so no value is poison."""
+    assert isinstance(t, IntegerType)
+    width = t.width.data
+    if (amount := constant_value(op.operands[1])) is not None and 0 <= amount < width:
+        kind = {arith.ShLIOp: llvm.ShlOp, arith.ShRSIOp: llvm.AShrOp, arith.ShRUIOp: llvm.LShrOp}
+        o = kind[type(op)](a, b)
+        return [o], o.results[0]
+    top = _const(width - 1, t)
+    big = _icmp(b, top.result, "ugt")
+    clamped = llvm.SelectOp(big.res, top.result, b)
+    ops: list[Operation] = [top, big, clamped]
+    if isinstance(op, arith.ShRSIOp):
+        o = llvm.AShrOp(a, clamped.res)
+        return [*ops, o], o.res
+    o = (llvm.ShlOp if isinstance(op, arith.ShLIOp) else llvm.LShrOp)(a, clamped.res)
+    zero = _const(0, t)
+    sel = llvm.SelectOp(big.res, zero.result, o.res)
+    return [*ops, o, zero, sel], sel.res
+
+
+def _unsigned_ceil_div(
+    a: SSAValue, b: SSAValue, t: Attribute
+) -> tuple[list[Operation], SSAValue]:
+    """`a == 0 ? 0 : (a - 1) / b + 1` (as MLIR expands it; no overflow)."""
+    zero = _const(0, t)
+    one = _const(1, t)
+    is_zero = _icmp(a, zero.result, "eq")
+    dec = llvm.SubOp(a, one.result)
+    q = llvm.UDivOp(dec.res, b)
+    inc = llvm.AddOp(q.res, one.result)
+    sel = llvm.SelectOp(is_zero.res, zero.result, inc.res)
+    return [zero, one, is_zero, dec, q, inc, sel], sel.res
 
 
 def _int_resize(v: SSAValue, t: Attribute) -> tuple[list[Operation], SSAValue]:
@@ -201,7 +292,13 @@ def _int_resize(v: SSAValue, t: Attribute) -> tuple[list[Operation], SSAValue]:
 class ConvertArithToLLVMPass(ModulePass):
     """Lower scalar `arith` ops to the `llvm` dialect; `index` becomes `i64`.
 
-    Covers constants, integer and float arithmetic (overflow flags kept),
+    Integer division and remainder are checked at run time where the
+    divisor may be zero or a signed quotient may overflow (see
+    `insert_division_checks`); integer overflow otherwise wraps (the
+    program's `nsw`/`nuw` flags are dropped, so no value is poison), and a
+    shift by at least the bit width gives 0 (the sign for `shrsi`).
+
+    Covers constants, integer and float arithmetic,
     `floordivsi`/`ceildivsi` (expanded to `sdiv`/`srem` with a sign fix-up),
     min/max, comparisons, `select` and the integer/float casts.  Any other
     `arith` op is refused with an error naming it.
@@ -210,5 +307,6 @@ class ConvertArithToLLVMPass(ModulePass):
     name = "convert-arith-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        insert_division_checks(op)
         rewrite_module(op, [LowerArith()])
 

@@ -21,6 +21,7 @@ from xdsl.pattern_rewriter import (
 
 from xdsl_group.analysis.affine_utils import compress_dims
 from xdsl_group.dialects import loopnest
+from xdsl_group.transforms.runtime_checks import keep_proof
 
 
 def _bound(m: AffineMap, operands) -> tuple[AffineMapAttr, list[SSAValue]]:
@@ -71,6 +72,7 @@ class LowerAccess(RewritePattern):
             else:
                 idx = _indices(rewriter, op, op.map.data, op.indices)
                 new = memref.LoadOp.get(op.memref, idx)
+            keep_proof(op, new)
             rewriter.replace(op, new)
         elif isinstance(op, loopnest.StoreOp):
             if self.affine_accesses:
@@ -78,6 +80,7 @@ class LowerAccess(RewritePattern):
             else:
                 idx = _indices(rewriter, op, op.map.data, op.indices)
                 new = memref.StoreOp.get(op.value, op.memref, idx)
+            keep_proof(op, new)
             rewriter.replace(op, new)
 
 

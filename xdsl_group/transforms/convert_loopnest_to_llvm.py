@@ -12,7 +12,9 @@ from xdsl.transforms.convert_scf_to_cf import ConvertScfToCf
 from xdsl.transforms.reconcile_unrealized_casts import ReconcileUnrealizedCastsPass
 
 from xdsl_group.analysis.bounds import check_bounds
+from xdsl_group.dialects import loopnest
 from xdsl_group.errors import LoopnestError
+from xdsl_group.transforms.runtime_checks import IN_BOUNDS_ATTR, mark_in_bounds
 from xdsl_group.transforms.convert_affine_to_scf import ConvertAffineToScfPass
 from xdsl_group.transforms.convert_arith_to_llvm import ConvertArithToLLVMPass
 from xdsl_group.transforms.convert_cf_to_llvm import ConvertCfToLLVMPass
@@ -57,8 +59,10 @@ class ConvertLoopnestToLLVMPass(ModulePass):
     then runs `convert-loopnest-to-affine`, `convert-affine-to-scf`,
     `convert-scf-to-cf`, `finalize-memref-to-llvm`, `convert-arith-to-llvm`,
     `convert-cf-to-llvm`, `convert-func-to-llvm` and
-    `reconcile-unrealized-casts`.  Any op left that is not `llvm` is refused
-    by name.  `noalias=true` marks memref arguments `noalias` (only valid
+    `reconcile-unrealized-casts`.  Accesses the proof does not cover
+    (`memref`/`affine` accesses) and integer divisions that may trap are
+    checked at run time (`xdsl_group.transforms.runtime_checks`).  Any op
+    left that is not `llvm` is refused by name.  `noalias=true` marks memref arguments `noalias` (only valid
     when the caller passes non-overlapping buffers, as the JIT checks).
     """
 
@@ -68,6 +72,12 @@ class ConvertLoopnestToLLVMPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         check_bounds(op)
+        # Only what the proof covers goes unchecked; an `in_bounds` mark in
+        # the input is not trusted.
+        for inner in op.walk():
+            inner.attributes.pop(IN_BOUNDS_ATTR, None)
+            if isinstance(inner, loopnest.LoadOp | loopnest.StoreOp):
+                mark_in_bounds(inner)
         for p in lowering_passes(self.noalias):
             p.apply(ctx, op)
         check_llvm_only(op)

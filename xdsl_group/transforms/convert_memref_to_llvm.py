@@ -24,6 +24,15 @@ from xdsl.pattern_rewriter import (
 )
 
 from xdsl_group.errors import LoopnestError
+from xdsl_group.transforms.runtime_checks import (
+    as_i64_or_int,
+    bounds_reason,
+    constant,
+    constant_value,
+    guard,
+    icmp,
+    is_in_bounds,
+)
 from xdsl_group.transforms.llvm_common import (
     cast_to,
     convert_type,
@@ -97,6 +106,29 @@ def element_pointer(
     return ops, gep.result
 
 
+def insert_bounds_checks(module: ModuleOp) -> None:
+    """Check every index of the accesses not proven in bounds (no
+    `loopnest.in_bounds`) against its dimension before the access runs:
+    `index <u size` also catches negative indices.  A constant index in
+    bounds needs no check."""
+    accesses = [
+        op
+        for op in module.walk()
+        if isinstance(op, memref.LoadOp | memref.StoreOp) and not is_in_bounds(op)
+    ]
+    for op in accesses:
+        ty = op.memref.type
+        assert isinstance(ty, MemRefType)
+        static_strides(ty, op)  # refuse unsupported layouts before checking
+        for d, (index, size) in enumerate(zip(op.indices, ty.get_shape())):
+            c = constant_value(index)
+            if c is not None and 0 <= c < size:
+                continue
+            i = as_i64_or_int(index, op)
+            bad = icmp(i, constant(size, i64, op), "uge", op)
+            guard(op, bad, "IndexError", bounds_reason(op, d))
+
+
 class LowerMemrefAccess(RewritePattern):
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /):
         if isinstance(op, memref.LoadOp):
@@ -124,7 +156,11 @@ class FinalizeMemrefToLLVMPass(ModulePass):
     `reconcile-unrealized-casts` resolve); the address is the descriptor's
     aligned pointer plus the row-major linear index, with the static strides
     folded to constants, `nsw`/`nuw` arithmetic and an `inbounds` GEP (an
-    out-of-bounds memref access is undefined, as in MLIR).  Only static,
+    out-of-bounds memref access is undefined, as in MLIR).  Accesses not
+    marked `loopnest.in_bounds` (by the bounds proof of
+    `convert-loopnest-to-llvm`) are checked at run time first: an index
+    outside its dimension records an `IndexError` and returns (see
+    `xdsl_group.transforms.runtime_checks`).  Only static,
     identity-layout memrefs are supported; other memref ops are refused by
     name.
     """
@@ -132,4 +168,5 @@ class FinalizeMemrefToLLVMPass(ModulePass):
     name = "finalize-memref-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        insert_bounds_checks(op)
         rewrite_module(op, [LowerMemrefAccess()])

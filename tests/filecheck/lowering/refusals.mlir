@@ -1,6 +1,6 @@
 // RUN: xdsl-opt %s -p convert-loopnest-to-llvm --split-input-file --verify-diagnostics | filecheck %s
 
-// Native code has no bounds checks: an access that may leave its memref is refused.
+// loopnest accesses are proven in bounds statically: one that may leave its memref is refused.
 builtin.module {
   func.func @shifted(%A: memref<8xf32>) {
     loopnest.for i %i in range(8) {
