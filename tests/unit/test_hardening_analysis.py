@@ -21,6 +21,8 @@ from pathlib import Path
 import islpy as isl
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import xdsl_group
 from xdsl_group.analysis import dependences, polyhedral
@@ -373,3 +375,51 @@ def test_integer_overflow_only_where_code_runs():
     xdsl_group.parse(text)
     with pytest.raises(xdsl_group.LoopnestError, match="the constant"):
         xdsl_group.parse(_loop("range(%j + 99999999999999999999999, 1)", outer="range(5, 3)"))
+
+
+_NEAR = [0, 2**62, -(2**62), MAX, -MAX]
+_STEPS = [1, 2, 3, 2**62 - 1, 2**62, 2**62 + 1, MAX - 1, MAX, MAX + 1]
+
+
+@st.composite
+def loops_near_the_limits(draw):
+    """`range(lb, ub, step)` with bounds and steps near +-2**63, running 0 to
+    4 times (or ending a little short of a whole step)."""
+    lb = draw(st.sampled_from(_NEAR)) + draw(st.integers(-3, 3))
+    step = draw(st.sampled_from(_STEPS))
+    trips = draw(st.integers(0, 4))
+    ub = lb + step * trips - draw(st.integers(0, min(step - 1, 3)))
+    return lb, ub, step
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(loops_near_the_limits())
+def test_integer_overflow_verifier_is_exact_near_the_limits(loop):
+    """A single loop storing to A[(i - lb) floordiv step]: the verifier
+    accepts iff every value native code computes fits in 64 bits (worked
+    out here with Python integers), and what it accepts runs the same in the
+    interpreter, natively and in Python."""
+    lb, ub, step = loop
+    ivs = list(range(lb, ub, step))
+    computed = [lb, ub, step, -lb] + [i - lb for i in ivs]  # i - lb is i + (-lb)
+    if ivs:
+        computed.append(ivs[-1] + step)
+    fits = all(abs(v) <= MAX for v in computed)
+    size = max(len(ivs), 1)
+    text = _loop(f"range({lb}, {ub}, {step})", f"(%i + {-lb}) floordiv {step}", size)
+    try:
+        module = xdsl_group.parse(text)
+    except xdsl_group.LoopnestError as e:
+        assert not fits, str(e)
+        assert len(str(e).splitlines()) == 1 and "64-bit index type" in str(e)
+        return
+    assert fits, text
+    want = np.zeros(size, np.int32)
+    want[: len(ivs)] = 7
+    interpreted = np.zeros(size, np.int32)
+    xdsl_group.interpret(module, "f", interpreted)
+    native = np.zeros(size, np.int32)
+    xdsl_group.jit(module, "f")(native)
+    np.testing.assert_array_equal(interpreted, want)
+    np.testing.assert_array_equal(native, want)
