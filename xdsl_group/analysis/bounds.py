@@ -95,7 +95,6 @@ def _violations(access: Access) -> list[BoundsViolation]:
     shape = memref_type.get_shape()
     if access.domain().is_empty():
         return []
-    footprint = access.footprint()
     out: list[BoundsViolation] = []
     for d, size in enumerate(shape):
         dynamic = size == DYNAMIC_INDEX
@@ -112,6 +111,7 @@ def _violations(access: Access) -> list[BoundsViolation]:
             raise isl.Error(
                 f"isl's offending iteration {first} does not go out of bounds"
             )
+        footprint = access.footprint()
         low, high = minimum(footprint, d, index), maximum(footprint, d, index)
         example = {
             loop.name_str: v for loop, v in zip(access.context.loops, first)
