@@ -6,6 +6,12 @@ steps, floordiv and the coupling between loops included) and compared with
 the dimension's extent.  A program is refused only if some iteration really
 indexes outside the memref; a box over-approximation would also refuse
 in-bounds triangular, strided or grouped nests.
+
+The decision is whether the set of iterations indexing outside a dimension is
+empty.  If it is not, its lexicographically first point is the example of
+the message; that point is checked by evaluating the loops and the index
+directly, so every refusal comes with a real offending iteration.  If isl
+fails, or its answers do not check out, the access is refused as unproved.
 """
 
 from __future__ import annotations
@@ -16,7 +22,14 @@ import islpy as isl
 from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType
 from xdsl.ir import Operation, SSAValue
 
-from xdsl_group.analysis.polyhedral import Access, collect_accesses
+from xdsl_group.analysis.polyhedral import (
+    Access,
+    collect_accesses,
+    isl_failures_refuse,
+    lexmin_point,
+    maximum,
+    minimum,
+)
 from xdsl_group.dialects.loopnest import affine_expr_str
 from xdsl_group.errors import LoopnestError
 
@@ -57,40 +70,52 @@ class BoundsViolation:
         )
 
 
-def _dim_values(footprint: isl.Set, dim: int, rank: int) -> isl.Set:
-    """The projection of `footprint` on index `dim`."""
-    s = footprint.project_out(isl.dim_type.set, dim + 1, rank - dim - 1)
-    return s.project_out(isl.dim_type.set, 0, dim)
+def _out_of_bounds(access: Access, dim: int, size: int) -> isl.Set:
+    """The iterations at which index `dim` of `access` leaves `[0, size)`
+    (`size` < 0: dynamic, only negative indices are out of bounds)."""
+    dims = ", ".join(access.context.dim_names)
+    e = access.index_strs()[dim]
+    bad = f"({e}) < 0" if size < 0 else f"({e}) < 0 or ({e}) >= {size}"
+    return access.domain().intersect(isl.Set(f"{{ [{dims}] : {bad} }}"))
 
 
 def access_violations(access: Access) -> list[BoundsViolation]:
-    """Every dimension of `access` that leaves its memref's bounds."""
+    """Every dimension of `access` that leaves its memref's bounds.
+
+    Raises `LoopnestError` (naming the access) if isl fails or its answers
+    do not check out, rather than returning an unproved "in bounds".
+    """
+    with isl_failures_refuse(access.op, "the bounds check of this access"):
+        return _violations(access)
+
+
+def _violations(access: Access) -> list[BoundsViolation]:
     memref_type = access.memref.type
     assert isinstance(memref_type, MemRefType)
     shape = memref_type.get_shape()
-    rank = len(shape)
-    relation = access.relation("A")
-    footprint = relation.range()
-    if footprint.is_empty():
+    if access.domain().is_empty():
         return []
     out: list[BoundsViolation] = []
     for d, size in enumerate(shape):
-        values = _dim_values(footprint, d, rank)
-        low = values.dim_min_val(0).to_python()
-        high = values.dim_max_val(0).to_python()
         dynamic = size == DYNAMIC_INDEX
-        if low >= 0 and (dynamic or high < size):
+        bad = _out_of_bounds(access, d, -1 if dynamic else size)
+        first = lexmin_point(bad)
+        if first is None:
             continue
-        # The first iteration (lexicographically) that is out of bounds.
-        idx = ", ".join(f"x{k}" for k in range(rank))
-        bad_cond = f"x{d} < 0" if dynamic else f"x{d} < 0 or x{d} >= {size}"
-        bad = isl.Set(f"{{ A[{idx}] : {bad_cond} }}")
-        first = relation.intersect_range(bad).domain().lexmin()
-        example: dict[str, int] = {}
-        point = first.sample_point()
-        for k, loop in enumerate(access.context.loops):
-            v = point.get_coordinate_val(isl.dim_type.set, k).to_python()
-            example[loop.name_str] = v
+        # The first offending iteration, checked by evaluating the program
+        # there: a refusal always comes with a real witness.
+        index = access.indices_at(first)[d]
+        if not access.context.executes(first) or (
+            0 <= index and (dynamic or index < size)
+        ):
+            raise isl.Error(
+                f"isl's offending iteration {first} does not go out of bounds"
+            )
+        footprint = access.footprint()
+        low, high = minimum(footprint, d, index), maximum(footprint, d, index)
+        example = {
+            loop.name_str: v for loop, v in zip(access.context.loops, first)
+        }
         out.append(
             BoundsViolation(access, d, low, high, -1 if dynamic else size, example)
         )
@@ -99,7 +124,7 @@ def access_violations(access: Access) -> list[BoundsViolation]:
 
 def check_bounds(root: Operation) -> None:
     """Raise `LoopnestError` at the first access (program order) that can go
-    out of bounds."""
+    out of bounds, or whose bounds cannot be decided."""
     for access in collect_accesses(root):
         violations = access_violations(access)
         if violations:

@@ -23,7 +23,14 @@ from xdsl.dialects import arith
 from xdsl.ir import Operation, SSAValue
 
 from xdsl_group.analysis.loop_structure import access_str
-from xdsl_group.analysis.polyhedral import Access, collect_accesses
+from xdsl_group.analysis.polyhedral import (
+    Access,
+    collect_accesses,
+    isl_failures_refuse,
+    maximum,
+    minimum,
+    sample,
+)
 from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp
 
 
@@ -140,7 +147,11 @@ def recognised_reductions(root: Operation) -> dict[SSAValue, tuple[LoadOp, Store
 
 def dependences(root: Operation) -> list[Dependence]:
     """Every dependence between two accesses under `root` (loops outside
-    `root` count as shared context)."""
+    `root` count as shared context).
+
+    Raises `LoopnestError` naming the sink access if isl fails on a pair: a
+    dependence that cannot be computed cannot be proved absent.
+    """
     accesses = collect_accesses(root)
     reductions = recognised_reductions(root)
     deps: list[Dependence] = []
@@ -148,7 +159,12 @@ def dependences(root: Operation) -> list[Dependence]:
         for j, b in enumerate(accesses):
             if a.memref is not b.memref or not (a.is_write or b.is_write):
                 continue
-            dep = dependence(a, b, source_first=i < j)
+            what = (
+                f"the dependence analysis from the {access_str(a.op)} to the "
+                f"{access_str(b.op)}"
+            )
+            with isl_failures_refuse(b.op, what):
+                dep = dependence(a, b, source_first=i < j)
             if dep is None:
                 continue
             red = reductions.get(a.memref)
@@ -168,15 +184,34 @@ def _lex_negative(n: int) -> isl.Set:
     return isl.Set(f"{{ [{names}] : {cons} }}")
 
 
-def _component(s: isl.Set, k: int) -> str:
-    lo, hi = s.dim_min_val(k), s.dim_max_val(k)
-    if lo.is_int() and hi.is_int() and lo.eq(hi):
-        return str(lo.to_python())
-    if lo.is_pos():
+def _component(s: isl.Set, k: int, at: int) -> str:
+    """Distance k over the non-empty set `s` (which has `at` there): its
+    value if constant, else its sign if it has one, else `*`."""
+    lo, hi = minimum(s, k, at), maximum(s, k, at)
+    if lo == hi:
+        return str(lo)
+    if lo > 0:
         return "+"
-    if hi.is_neg():
+    if hi < 0:
         return "-"
     return "*"
+
+
+def _describe(dep: Dependence, reversed_distances: isl.Set) -> str:
+    names = ", ".join(loop.name_str for loop in dep.loops)
+    example = sample(reversed_distances)
+    comps = ", ".join(
+        _component(reversed_distances, k, example[k]) for k in range(len(dep.loops))
+    )
+    text = (
+        f"{dep.kind} dependence from the {access_str(dep.source.op)} to the "
+        f"{access_str(dep.sink.op)}, distance ({comps}) over loops ({names})"
+    )
+    if any(c in ("*", "+", "-") for c in comps.split(", ")):
+        text += f", e.g. ({', '.join(map(str, example))})"
+    if dep.reduction:
+        text += " (a reduction; strict=true forbids reordering it)"
+    return text
 
 
 @dataclass
@@ -187,26 +222,12 @@ class Violation:
     reversed_distances: isl.Set
     """The distances (in the original loop order) that become negative."""
 
+    description: str
+    """`flow dependence from the store to ... distance (1, *) over loops
+    (i, j), e.g. (1, -1)`: computed with the violation, under its guard."""
+
     def describe(self) -> str:
-        dep = self.dependence
-        names = ", ".join(loop.name_str for loop in dep.loops)
-        comps = ", ".join(
-            _component(self.reversed_distances, k) for k in range(len(dep.loops))
-        )
-        sample = self.reversed_distances.sample_point()
-        example = ", ".join(
-            str(sample.get_coordinate_val(isl.dim_type.set, k).to_python())
-            for k in range(len(dep.loops))
-        )
-        text = (
-            f"{dep.kind} dependence from the {access_str(dep.source.op)} to the "
-            f"{access_str(dep.sink.op)}, distance ({comps}) over loops ({names})"
-        )
-        if any(c in ("*", "+", "-") for c in comps.split(", ")):
-            text += f", e.g. ({example})"
-        if dep.reduction:
-            text += " (a reduction; strict=true forbids reordering it)"
-        return text
+        return self.description
 
 
 def permutation_violation(
@@ -215,8 +236,22 @@ def permutation_violation(
     """The first dependence inside `band` (a chain of loops, outermost first)
     that executing the band in `new_order` would reverse, or None if the
     permutation preserves every dependence.  Recognised reductions may be
-    reordered unless `strict`."""
-    for dep in dependences(band[0]):
+    reordered unless `strict`.
+
+    Raises `LoopnestError` naming the band's outer loop if isl fails: an
+    unproved permutation is refused."""
+    deps = dependences(band[0])
+    with isl_failures_refuse(band[0], "the dependence check of the permutation"):
+        return _first_violation(deps, band, new_order, strict)
+
+
+def _first_violation(
+    deps: list[Dependence],
+    band: Sequence[ForOp],
+    new_order: Sequence[ForOp],
+    strict: bool,
+) -> Violation | None:
+    for dep in deps:
         if dep.reduction and not strict:
             continue
         loops = dep.loops
@@ -233,5 +268,5 @@ def permutation_violation(
         bad = dep.distances.apply(permute).intersect(_lex_negative(n))
         if not bad.is_empty():
             reversed_ = bad.apply(permute.reverse())
-            return Violation(dep, reversed_)
+            return Violation(dep, reversed_, _describe(dep, reversed_))
     return None

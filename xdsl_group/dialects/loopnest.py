@@ -26,8 +26,10 @@ from contextlib import contextmanager
 from collections.abc import Iterator, Sequence
 
 from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
     AffineMapAttr,
     FileLineColLoc,
+    FixedBitwidthType,
     IndexType,
     IntAttr,
     IntegerAttr,
@@ -67,6 +69,14 @@ from xdsl.traits import (
 )
 from xdsl.utils.exceptions import VerifyException
 
+from xdsl_group.dialects.index_range import (
+    INDEX_MAX,
+    Interval,
+    constants_overflow,
+    expr_range,
+    first_overflow,
+    last_iteration,
+)
 from xdsl_group.errors import format_diagnostic
 
 _BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$.]*")
@@ -154,6 +164,101 @@ def _verify_affine_operands(
                 "enclosing loopnest.for; bounds and indices must be affine in "
                 "enclosing induction variables and constants"
             )
+
+
+# --------------------------------------------------------------------------
+# Overflow of index arithmetic (see `index_range`)
+# --------------------------------------------------------------------------
+
+_INDEX_TYPE = f"the 64-bit index type (at most {INDEX_MAX} in magnitude)"
+
+
+def _has_verified_header(loop: ForOp) -> bool:
+    """The loop's bounds are single-result dim maps over its operands and its
+    step is positive (else its own verifier refuses it)."""
+    n = len(loop.bound_operands)
+    return loop.step_value > 0 and all(
+        len(m.results) == 1 and m.num_dims == n and m.num_symbols == 0
+        for m in (loop.lower_bound.data, loop.upper_bound.data)
+    )
+
+
+def _iv_ranges(op: Operation) -> dict[SSAValue, Interval] | None:
+    """Intervals holding the induction variables of the loops enclosing `op`
+    over every iteration that runs; None if one of those loops never runs
+    (nothing under it is computed) or is malformed (it refuses itself)."""
+    ranges: dict[SSAValue, Interval] = {}
+    for loop in reversed(list(enclosing_loops(op))):
+        if not _has_verified_header(loop) or any(
+            v not in ranges for v in loop.bound_operands
+        ):
+            return None
+        dims = [ranges[v] for v in loop.bound_operands]
+        lb = expr_range(loop.lower_bound.data.results[0], dims)
+        ub = expr_range(loop.upper_bound.data.results[0], dims)
+        last = last_iteration(lb, ub, loop.step_value)
+        if last is None:
+            return None
+        ranges[loop.induction_variable] = Interval(lb.lo, last)
+    return ranges
+
+
+def _lowered_form(expr: AffineExpr, num_dims: int) -> AffineExpr:
+    """`expr` rebuilt the way the lowering rebuilds it (dropping unused dims
+    simplifies it again, e.g. folds constants): the form native code computes."""
+    return expr.replace_dims_and_symbols(
+        [AffineExpr.dimension(i) for i in range(num_dims)], []
+    )
+
+
+def _verify_no_overflow(
+    what: str,
+    exprs: Sequence[AffineExpr],
+    operands: Sequence[SSAValue],
+    ranges: dict[SSAValue, Interval] | None,
+) -> None:
+    """Every value computing `exprs` (over `ranges` of the operands) fits the
+    index type; constants must fit even where nothing runs (`ranges` None)."""
+    names = [_shown(v) for v in operands]
+    for expr in exprs:
+        forms = [expr, _lowered_form(expr, len(operands))]
+        found = next(filter(None, map(constants_overflow, forms)), None)
+        if found is None and ranges is not None:
+            dims = [ranges[v] for v in operands]
+            found = next(filter(None, (first_overflow(f, dims) for f in forms)), None)
+        if found is None:
+            continue
+        sub, value = found
+        shown, part = affine_expr_str(expr, names), affine_expr_str(sub, names)
+        if isinstance(expr, AffineConstantExpr):
+            reason = f"{what} {shown} does not fit {_INDEX_TYPE}"
+        elif isinstance(sub, AffineConstantExpr):
+            reason = f"{what} {shown} overflows {_INDEX_TYPE}: the constant {part} does not fit"
+        else:
+            reason = (
+                f"{what} {shown} overflows {_INDEX_TYPE}: "
+                f"{'it' if part == shown else part} can reach {value}"
+            )
+        raise VerifyException(reason)
+
+
+def _shown(value: SSAValue) -> str:
+    return f"%{value.name_hint}" if value.name_hint else "%<value>"
+
+
+def _verify_addressable(memref_type: MemRefType) -> None:
+    """The linearised offset of any element, in bytes, fits the index type."""
+    size = 1
+    for extent in memref_type.get_shape():
+        if extent != DYNAMIC_INDEX:
+            size *= extent
+    element = memref_type.get_element_type()
+    if isinstance(element, FixedBitwidthType):
+        size *= max(1, element.size)
+    if size > INDEX_MAX:
+        raise VerifyException(
+            f"{memref_type} has {size} bytes, more than {_INDEX_TYPE} can address"
+        )
 
 
 def _record_location(parser: Parser, op: Operation, start: int) -> None:
@@ -302,6 +407,8 @@ def _verify_access(op: Operation, memref: SSAValue, m: AffineMap, indices) -> No
             f"ind{'ex' if len(m.results) == 1 else 'ices'}"
         )
     _verify_affine_operands(op, "index", [m], indices)
+    _verify_addressable(memref_type)
+    _verify_no_overflow("index", m.results, indices, _iv_ranges(op))
 
 
 @contextmanager
@@ -461,6 +568,33 @@ class ForOp(IRDLOperation):
                     f"loop name '{name}' is already used by an enclosing loop; "
                     "loop names must be unique along each path of a nest"
                 )
+        self._verify_index_arithmetic()
+
+    def _verify_index_arithmetic(self) -> None:
+        """Bounds, induction variable and its increment fit the index type.
+
+        Native loops compute `iv + step` after every iteration, the last one
+        included, before comparing with the upper bound."""
+        step = self.step_value
+        if step > INDEX_MAX:
+            raise VerifyException(f"step {step} does not fit {_INDEX_TYPE}")
+        ranges = _iv_ranges(self)
+        lb_expr = self.lower_bound.data.results[0]
+        ub_expr = self.upper_bound.data.results[0]
+        _verify_no_overflow("lower bound", [lb_expr], self.bound_operands, ranges)
+        _verify_no_overflow("upper bound", [ub_expr], self.bound_operands, ranges)
+        if ranges is None:
+            return
+        dims = [ranges[v] for v in self.bound_operands]
+        lb, ub = expr_range(lb_expr, dims), expr_range(ub_expr, dims)
+        last = last_iteration(lb, ub, step)
+        if last is not None and last + step > INDEX_MAX:
+            iv = _shown(self.induction_variable)
+            raise VerifyException(
+                f"the increment {iv} + {step} after the last iteration overflows "
+                f"{_INDEX_TYPE}: {iv} can be {last}, so {iv} + {step} reaches "
+                f"{last + step}"
+            )
 
     # -- custom syntax -------------------------------------------------------
 

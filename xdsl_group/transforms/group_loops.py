@@ -42,6 +42,7 @@ from xdsl_group.analysis.polyhedral import (
     LoopContext,
     collect_accesses,
     constant_trip_count,
+    isl_failures_refuse,
 )
 from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, enclosing_loops
 from xdsl_group.errors import LoopnestError
@@ -255,7 +256,8 @@ def _compactions(plan: Grouping) -> list[Compaction]:
                 )
             shifts[d] = coeffs.pop() * plan.chunks[id(loop)]
             shape[d] //= plan.groups
-        _check_fits(plan, group, shifts, shape, what)
+        with isl_failures_refuse(plan.outer, f"the compact=true layout check of {value_name(memref)}"):
+            _check_fits(plan, group, shifts, shape, what)
         new_type = MemRefType(ty.element_type, shape, ty.layout, ty.memory_space)
         result.append(Compaction(memref, new_type, tuple(shifts)))
     return result
