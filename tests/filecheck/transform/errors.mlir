@@ -318,3 +318,45 @@ builtin.module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// A pass applied by the script consumes its target, as in MLIR.
+// CHECK: error: 'transform.loopnest.match' op (loop 'i'): operand #0 (%root) is invalid: 'transform.apply_registered_pass' consumed it, or a loop enclosing its payload
+// CHECK-NEXT: note: 'transform.apply_registered_pass' op: %root invalidated here
+builtin.module attributes {transform.with_named_sequence} {
+  func.func @s(%A: memref<8x8xf32>) {
+    loopnest.for i %i in range(1, 7) {
+      loopnest.for j %j in range(1, 7) {
+        %v = loopnest.load %A[%i - 1, %j + 1] : memref<8x8xf32>
+        loopnest.store %v, %A[%i, %j] : memref<8x8xf32>
+      }
+    }
+    func.return
+  }
+  transform.named_sequence @__transform_main(%root: !transform.any_op) {
+    %m = transform.apply_registered_pass "peel-loops" with options = {loop = "i", count = 1 : i64} to %root : (!transform.any_op) -> !transform.any_op
+    %i = transform.loopnest.match "i" in %root : (!transform.any_op) -> !transform.any_op
+    transform.yield
+  }
+}
+
+// -----
+
+// CHECK: error: 'transform.apply_registered_pass' op: transform.apply_registered_pass applies to builtin.module targets only, got a 'loopnest.for'
+builtin.module attributes {transform.with_named_sequence} {
+  func.func @s(%A: memref<8x8xf32>) {
+    loopnest.for i %i in range(1, 7) {
+      loopnest.for j %j in range(1, 7) {
+        %v = loopnest.load %A[%i - 1, %j + 1] : memref<8x8xf32>
+        loopnest.store %v, %A[%i, %j] : memref<8x8xf32>
+      }
+    }
+    func.return
+  }
+  transform.named_sequence @__transform_main(%root: !transform.any_op) {
+    %i = transform.loopnest.match "i" in %root : (!transform.any_op) -> !transform.any_op
+    %m = transform.apply_registered_pass "peel-loops" to %i : (!transform.any_op) -> !transform.any_op
+    transform.yield
+  }
+}
