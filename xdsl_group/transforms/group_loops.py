@@ -35,7 +35,7 @@ from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, enclosing_loops
 from xdsl_group.errors import LoopnestError, TransformationError
 from xdsl_group.transforms._options import name_option_as
 from xdsl_group.transforms.core import LoopTransformationPass, Plan, trip_count
-from xdsl_group.transforms.selection import Roles, nests, on_one_path, roles_named
+from xdsl_group.transforms.selection import Roles, depth, nests, on_one_path, roles_named
 
 GROUP_ATTR = "loopnest.group"
 """Discardable attribute recording a grouping request on a loop: `{loopnest.group = G}`."""
@@ -129,10 +129,6 @@ def _compact(rewriter: PatternRewriter, comp: Compaction, g_iv: SSAValue) -> Non
     fn.function_type = FunctionType.from_lists(inputs, fn.function_type.outputs.data)
 
 
-def _depth(loop: ForOp) -> int:
-    return len(list(enclosing_loops(loop)))
-
-
 def select_groupings(module: Operation, roles: Roles, what: str) -> list[tuple[ForOp, ...]]:
     """Per nest holding a loop of every role: those loops, in role order.
 
@@ -196,7 +192,7 @@ def _matches_by_attribute(module: Operation) -> list[tuple[tuple[ForOp, ...], in
                 op=top,
                 loops=tuple(found),
             )
-        matches.append((tuple(sorted(found, key=_depth)), sizes.pop()))
+        matches.append((tuple(sorted(found, key=depth)), sizes.pop()))
     return matches
 
 
@@ -359,7 +355,7 @@ def plan_group(
         raise TransformationError(
             f"cannot group loops {join_names(names)}: a loop is given twice", op=loops[0]
         )
-    outer = min(loops, key=_depth)
+    outer = min(loops, key=depth)
     if not on_one_path(loops):
         raise TransformationError(
             f"cannot group loops {join_names(names)}: they do not lie on one path "

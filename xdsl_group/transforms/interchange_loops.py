@@ -23,14 +23,10 @@ from xdsl_group.analysis.loop_structure import (
     require_known,
     sole_child_loop,
 )
-from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, YieldOp, enclosing_loops
+from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, YieldOp
 from xdsl_group.errors import LoopnestError, TransformationError
 from xdsl_group.transforms.core import LoopTransformationPass, Plan
-from xdsl_group.transforms.selection import Roles, nests, roles_named
-
-
-def _depth(loop: ForOp) -> int:
-    return len(list(enclosing_loops(loop)))
+from xdsl_group.transforms.selection import Roles, depth, nests, roles_named
 
 
 @dataclass(frozen=True)
@@ -327,7 +323,7 @@ class InterchangeLoopsPass(LoopTransformationPass):
         else:
             what = f"cannot reorder loops {join_names(order)}"
             requests = [
-                (tuple(sorted(chosen, key=_depth)), chosen)
+                (tuple(sorted(chosen, key=depth)), chosen)
                 for chosen in select_bands(module, roles, what)
             ]
         return [plan_interchange(band, new, self.strict) for band, new in requests]

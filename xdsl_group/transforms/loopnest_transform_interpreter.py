@@ -18,9 +18,9 @@ module, so a failed script leaves the module as it was.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from xdsl.context import Context
 from xdsl.dialects import builtin, transform
@@ -37,8 +37,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass, PassPipeline
 from xdsl.utils.exceptions import PassFailedException
 
-from xdsl_group.analysis.loop_structure import join_names
-from xdsl_group.dialects.loopnest import ForOp, enclosing_loops
+from xdsl_group.dialects.loopnest import ForOp
 from xdsl_group.dialects.transform_loopnest import GroupOp, InterchangeOp, MatchOp, PeelOp
 from xdsl_group.errors import LoopnestError, TransformationError, format_diagnostic
 from xdsl_group.transforms.core import Plan, apply_plans
@@ -50,6 +49,10 @@ from xdsl_group.transforms.interchange_loops import (
     select_swaps,
 )
 from xdsl_group.transforms.peel_loops import Peeled, plan_peel
+from xdsl_group.transforms.selection import depth
+
+
+_T = TypeVar("_T")
 
 
 class TransformScriptError(LoopnestError):
@@ -171,14 +174,12 @@ class LoopnestTransformFunctions(InterpreterFunctions):
             _handle_name(v) for v in op.operands
         )
 
-    def _run(self, op: Operation, plan: Any, *plan_args: Any) -> Any:
+    def _run(self, op: Operation, call: Callable[..., _T], *args: Any) -> _T:
         """Call a primitive or a selection; a refusal becomes this op's failure."""
         try:
-            return plan(*plan_args)
+            return call(*args)
         except TransformationError as e:
-            raise TransformScriptError(
-                e.reason, op, "when applied to this loop", e.op
-            ) from None
+            raise _failure(op, e) from None
 
     def _rewrite(self, op: Operation, plans: Sequence[Plan[Any]]) -> list[Any]:
         self.state.consume(op, list(op.operands))
@@ -252,7 +253,7 @@ class LoopnestTransformFunctions(InterpreterFunctions):
                 requests.append((band, (band[-1], *band[1:-1], band[0])))
         else:
             for chosen in self._run(op, select_bands, module, roles, self._what("reorder", op)):
-                band = tuple(sorted(chosen, key=lambda l: len(list(enclosing_loops(l)))))
+                band = tuple(sorted(chosen, key=depth))
                 requests.append((band, tuple(chosen[p] for p in order)))
         members = [
             [next(l for l in band if l in role) for role in roles] for band, _ in requests
@@ -286,8 +287,16 @@ class LoopnestTransformFunctions(InterpreterFunctions):
             raise TransformScriptError(f"invalid pass '{spec}': {e}", op) from None
         self.state.consume(op, [op.target])
         for target in targets.ops:
-            pipeline.apply(self.ctx, target)
+            try:
+                pipeline.apply(self.ctx, target)
+            except LoopnestError as e:
+                raise _failure(op, e) from None
         return (OperationHandle(*targets.ops),)
+
+
+def _failure(op: Operation, error: LoopnestError) -> TransformScriptError:
+    """`op` failed because the transformation it applies refused."""
+    return TransformScriptError(error.reason, op, "when applied to this loop", error.op)
 
 
 def _options_spec(op: Operation, options: dict[str, Attribute]) -> str:

@@ -76,6 +76,11 @@ def nests(root: Operation, roles: Roles) -> tuple[list[Nest], list[ForOp]]:
     return complete, tops
 
 
+def depth(loop: ForOp) -> int:
+    """How many loops enclose `loop`."""
+    return len(list(enclosing_loops(loop)))
+
+
 def on_one_path(loops: Iterable[ForOp]) -> bool:
     """Each loop encloses or is enclosed by every other one."""
     loops = list(loops)

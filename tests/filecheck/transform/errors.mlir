@@ -360,3 +360,24 @@ builtin.module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// A pass the script applies refuses: the error names the transform op.
+// CHECK: error: 'transform.apply_registered_pass' op: cannot peel 6 iterations of loop 'i': it runs 6 times, so nothing would remain
+// CHECK-NEXT: note: 'loopnest.for' op (loop 'i'): when applied to this loop
+builtin.module attributes {transform.with_named_sequence} {
+  func.func @s(%A: memref<8x8xf32>) {
+    loopnest.for i %i in range(1, 7) {
+      loopnest.for j %j in range(1, 7) {
+        %v = loopnest.load %A[%i - 1, %j + 1] : memref<8x8xf32>
+        loopnest.store %v, %A[%i, %j] : memref<8x8xf32>
+      }
+    }
+    func.return
+  }
+  transform.named_sequence @__transform_main(%root: !transform.any_op) {
+    %m = transform.apply_registered_pass "peel-loops" with options = {loop = "i", count = 6 : i64} to %root : (!transform.any_op) -> !transform.any_op
+    transform.yield
+  }
+}
