@@ -1,6 +1,6 @@
 """The transformation core from Python: primitives on `ForOp`s we hold, the
-plans they return, the loops applying them produces, the shared selection
-and the plan-all-then-rewrite driver."""
+plans they return, the loops applying them produces, and the
+plan-all-then-rewrite driver."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from xdsl_group.transforms.core import apply_plans, trip_count
 from xdsl_group.transforms.group_loops import plan_group
 from xdsl_group.transforms.interchange_loops import plan_interchange, plan_swap
 from xdsl_group.transforms.peel_loops import PeelLoopsPass, plan_peel
-from xdsl_group.transforms.selection import nests, on_one_path, roles_named
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
@@ -134,24 +133,6 @@ func.func @s(%A: memref<8x8xf32>) {
         plan_swap(i, j)
     assert err.value.op is i and err.value.loops == (i, j)
     assert "flow dependence" in err.value.reason and "distance (1, -1)" in err.value.reason
-
-
-def test_selection_pairs_loops_nest_by_nest(conv):
-    apply_plans([plan_peel(loop(conv, "co"), 2)])
-    complete, tops = nests(conv, roles_named(conv, ["co", "kh"]))
-    assert [t.name_str for t in tops] == ["kh", "co"]  # the peeled nest has only kh
-    (nest,) = complete
-    assert nest.top is loop(conv, "co") and nest.single() == (loop(conv, "co"), loop(conv, "kh", 1))
-    both, _ = nests(conv, roles_named(conv, ["ci", "kh"]))
-    assert [n.top.name_str for n in both] == ["ci", "ci"]
-    assert all(on_one_path(n.loops) for n in both)
-
-
-def test_selection_roles_may_be_any_loops_we_hold(conv):
-    """Roles are loops, not names: the pass and the handles share it."""
-    kh, kw = loop(conv, "kh"), loop(conv, "kw")
-    (nest,) = nests(conv, [[kw], [kh]])[0]
-    assert nest.top is kh and nest.single() == (kw, kh)
 
 
 def test_driver_plans_every_nest_before_rewriting_any():
