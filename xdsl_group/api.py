@@ -26,20 +26,32 @@ from xdsl.utils.exceptions import DiagnosticException, ParseError
 
 from xdsl_group.context import all_passes, make_context
 from xdsl_group.errors import LoopnestError
+from xdsl_group.parse_errors import parse_error_diagnostic, parse_failure, verify_failure
 
 
 def parse(text: str, name: str = "<input>") -> ModuleOp:
     """Parse MLIR text (every xDSL dialect and `loopnest` known) and verify it.
 
-    Raises `LoopnestError` with the parser's or verifier's message.
+    Raises `LoopnestError` with one diagnostic line, `file:line:col: error:
+    ...` when the position is known: the parser's or verifier's message, and
+    also for input xDSL fails on with a plain exception (semi-affine maps,
+    input nested beyond the recursion limit, an upstream verifier crashing).
     """
     try:
-        module = Parser(make_context(), text, name).parse_module()
-        module.verify()
+        parser = Parser(make_context(), text, name)
+        module = parser.parse_module()
     except ParseError as e:
-        raise LoopnestError(str(e)) from None
+        raise parse_error_diagnostic(e) from None
     except DiagnosticException as e:
         raise LoopnestError(_first_line(e)) from None
+    except Exception as e:  # noqa: BLE001 - xDSL raises plain exceptions on some input
+        raise parse_failure(e, parser) from None
+    try:
+        module.verify()
+    except DiagnosticException as e:
+        raise LoopnestError(_first_line(e)) from None
+    except Exception as e:  # noqa: BLE001 - an upstream verifier crashing
+        raise verify_failure(e, module) from None
     return module
 
 

@@ -68,6 +68,7 @@ from xdsl.traits import (
 from xdsl.utils.exceptions import VerifyException
 
 from xdsl_group.errors import format_diagnostic
+from xdsl_group.parse_errors import semi_affine_operator
 
 _BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$.]*")
 _KEYWORDS = {"in", "range", "attributes"}
@@ -179,12 +180,30 @@ def _parse_affine_exprs_of_ssa_ids(
     """Parse e.g. `(%a + 1, 2 * %b)`; SSA values become dims, in first-use order."""
     aff = AffineParser(parser._parser_state)  # pyright: ignore[reportPrivateUsage]
     parse_ssa, _, spans = aff._get_parse_optional_ssa_value()  # pyright: ignore
+
+    def show(e: AffineExpr) -> str:
+        # The upstream helper numbers SSA values as symbols, in first-use order.
+        return affine_expr_str(e.replace_dims_and_symbols([], [
+            AffineExpr.dimension(i) for i in range(len(spans))
+        ]), [s.text for s in spans])
+
     def parse_one() -> AffineExpr:
         pos = parser.pos
         try:
             return aff._parse_affine_expr(parse_ssa)  # pyright: ignore
+        except RecursionError:
+            parser.raise_error(
+                "expression nested too deeply (beyond the recursion limit)", pos
+            )
         except (NotImplementedError, ValueError, ZeroDivisionError) as e:
             # xDSL's expression builder rejects semi-affine forms by raising.
+            found = semi_affine_operator(e.__traceback__, show)
+            if found is not None:
+                parser.raise_error(
+                    f"{found[1]}; bounds and indices allow +, -, * by a constant, "
+                    "and floordiv/ceildiv/mod by a positive constant",
+                    found[0],
+                )
             parser.raise_error(
                 f"expression is not affine ({e}); bounds and indices allow "
                 "+, -, * by a constant, and floordiv/ceildiv/mod by a positive "
@@ -193,11 +212,17 @@ def _parse_affine_exprs_of_ssa_ids(
                 parser.pos,
             )
 
+    start = parser.pos
     exprs = parser.parse_comma_separated_list(delimiter, parse_one)
-    # The upstream helper numbers SSA values as symbols; we model them as dims.
+    # We model the SSA values as dims.
     n = len(spans)
     dims = [AffineExpr.dimension(i) for i in range(n)]
-    exprs = [e.replace_dims_and_symbols([], dims) for e in exprs]
+    try:
+        exprs = [e.replace_dims_and_symbols([], dims) for e in exprs]
+    except RecursionError:
+        parser.raise_error(
+            "expression nested too deeply (beyond the recursion limit)", start, parser.pos
+        )
     operands = [
         parser.resolve_operand(UnresolvedOperand(span, 0), IndexType())
         for span in spans

@@ -8,8 +8,10 @@ func.func @semi_affine_bound(%A: memref<8xf32>) {
   }
   func.return
 }
-// CHECK: parse-errors.mlir:6:32
-// CHECK: expression is not affine
+// CHECK: parse-errors.mlir:6:35
+// CHECK-NEXT: range(%i * %i)
+// CHECK-NEXT: {{^ +\^$}}
+// CHECK-NEXT: semi-affine expressions are not supported: '%i * %i' multiplies two non-constant expressions
 
 // -----
 
@@ -19,7 +21,8 @@ func.func @semi_affine_index(%A: memref<8xf32>) {
   }
   func.return
 }
-// CHECK: expression is not affine
+// CHECK: parse-errors.mlir:[[# @LINE - 4]]:30
+// CHECK: semi-affine expressions are not supported: '%i floordiv %i': the right operand of floordiv is not an integer constant
 
 // -----
 
