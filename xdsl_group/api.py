@@ -150,8 +150,10 @@ def interpret(module: ModuleOp, func_name: str, *arrays: np.ndarray[Any, Any]) -
     from xdsl.interpreters import math as math_impl
     from xdsl.interpreters import memref, scf
 
+    from xdsl_group.interpreters.affine import AffineFunctions
     from xdsl_group.interpreters.float_arith import FloatArithFunctions
     from xdsl_group.interpreters.loopnest import LoopnestFunctions
+    from xdsl_group.interpreters.memref import LocalBufferFunctions
 
     fn = find_function(module, func_name)
     types = check_arguments(fn, arrays)
@@ -175,6 +177,9 @@ def interpret(module: ModuleOp, func_name: str, *arrays: np.ndarray[Any, Any]) -
     ):
         interpreter.register_implementations(impls)
     interpreter.register_implementations(FloatArithFunctions(), override=True)
+    # Upstream affine with symbols and bound operands; zero-filled local buffers.
+    interpreter.register_implementations(AffineFunctions(), override=True)
+    interpreter.register_implementations(LocalBufferFunctions(), override=True)
     interpreter.call_op(fn, tuple(shaped))
 
     for arr, sa in zip(arrays, shaped):

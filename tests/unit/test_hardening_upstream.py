@@ -170,3 +170,184 @@ def test_class8_crashing_upstream_verifier_is_a_diagnostic():
 def test_class8_parse_errors_are_one_line_with_location():
     message = _diagnostic("func.func @f() {\n  \"foo.bar\"() : () -> ()\n  func.return\n}\n", "u.mlir")
     assert message == "u.mlir:2:12: error: Operation foo.bar is not registered"
+
+
+# (c) The short form reads back as symbol maps: run it everywhere.
+
+SHORT_FORM = """
+func.func @f(%A: memref<4x5xi32>, %B: memref<4x5xi32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 4 : index
+  affine.for %i = 0 to 4 {
+    affine.for %j = 0 to affine_map<()[s0] -> (s0)>()[%n] {
+      %v = affine.load %A[%i, %j + 1] : memref<4x5xi32>
+      %w = affine.load %A[%c0, %c1] : memref<4x5xi32>
+      %s = arith.addi %v, %w : i32
+      %k = affine.apply affine_map<(d0)[s0] -> (d0 + s0)>(%j)[%c1]
+      affine.store %s, %B[%i, %k] : memref<4x5xi32>
+    }
+  }
+  func.return
+}
+"""
+
+
+def _short_form_expected(A):
+    B = np.zeros_like(A)
+    B[:, 1:5] = A[:, 1:5] + A[0, 1]
+    return B
+
+
+def _round_tripped():
+    once = xdsl_group.parse(SHORT_FORM, "short.mlir")
+    again = xdsl_group.parse(str(once), "short2.mlir")
+    loads = [op for op in again.walk() if op.name == "affine.load"]
+    # The printer's short form parses back as symbol-only maps.
+    assert all(op.map.data.num_dims == 0 and op.map.data.num_symbols > 0 for op in loads)
+    return again
+
+
+@pytest.mark.parametrize("backend", ["interp", "jit"])
+@pytest.mark.parametrize("raised", [False, True], ids=["affine", "raised"])
+def test_class8_symbol_map_round_trip_runs(backend, raised):
+    module = _round_tripped()
+    if raised:
+        module = xdsl_group.apply(module, "raise-affine-to-loopnest{strict=true}")
+        assert not [op for op in module.walk() if op.name.startswith("affine.")]
+    A = np.arange(20, dtype=np.int32).reshape(4, 5)
+    B = np.zeros((4, 5), np.int32)
+    if backend == "interp":
+        xdsl_group.interpret(module, "f", A, B)
+    else:
+        xdsl_group.jit(module, "f")(A, B)
+    np.testing.assert_array_equal(B, _short_form_expected(A))
+
+
+UPSTREAM_AFFINE = """
+func.func @f(%A: memref<10xi32>, %B: memref<10xi32>, %S: memref<1xi32>) {
+  %c3 = arith.constant 3 : index
+  %c7 = arith.constant 7 : index
+  %zero = arith.constant 0 : i32
+  affine.for %i = max affine_map<()[s0] -> (s0 - 2, 0)>()[%c3] to min affine_map<(d0)[s0] -> (d0, s0 + 1)>(%c7)[%c7] {
+    %m = affine.min affine_map<(d0)[s0] -> (d0, s0)>(%i)[%c3]
+    %v = affine.load %A[%m] : memref<10xi32>
+    affine.if affine_set<(d0)[s0] : (d0 - s0 - 1 >= 0)>(%i)[%c3] {
+      affine.store %v, %B[%i] : memref<10xi32>
+    } else {
+      affine.store %zero, %B[%i + 2] : memref<10xi32>
+    }
+  }
+  %sum = affine.for %i = 0 to 10 step 3 iter_args(%acc = %zero) -> (i32) {
+    %v = affine.load %A[%i] : memref<10xi32>
+    %n = arith.addi %acc, %v : i32
+    affine.yield %n : i32
+  }
+  affine.store %sum, %S[0] : memref<1xi32>
+  func.return
+}
+"""
+
+
+def test_class8_interpreter_runs_upstream_affine_forms():
+    # affine.if has no custom syntax in xDSL 0.74: write it generically.
+    text = UPSTREAM_AFFINE.replace(
+        """    affine.if affine_set<(d0)[s0] : (d0 - s0 - 1 >= 0)>(%i)[%c3] {
+      affine.store %v, %B[%i] : memref<10xi32>
+    } else {
+      affine.store %zero, %B[%i + 2] : memref<10xi32>
+    }
+""",
+        """    "affine.if"(%i, %c3) <{condition = affine_set<(d0)[s0] : (d0 - s0 - 1 >= 0)>}> ({
+      affine.store %v, %B[%i] : memref<10xi32>
+      "affine.yield"() : () -> ()
+    }, {
+      affine.store %zero, %B[%i + 2] : memref<10xi32>
+      "affine.yield"() : () -> ()
+    }) : (index, index) -> ()
+""",
+    )
+    module = xdsl_group.parse(text, "u.mlir")
+    A = np.arange(10, dtype=np.int32) * 3 + 1
+    B = np.full(10, -1, np.int32)
+    S = np.zeros(1, np.int32)
+    xdsl_group.interpret(module, "f", A, B, S)
+    expected = np.full(10, -1, np.int32)
+    for i in range(max(3 - 2, 0), min(7, 7 + 1)):
+        if i - 3 - 1 >= 0:
+            expected[i] = A[min(i, 3)]
+        else:
+            expected[i + 2] = 0
+    np.testing.assert_array_equal(B, expected)
+    assert S[0] == A[0:10:3].sum()
+
+
+@pytest.mark.parametrize("backend", ["interp", "jit"])
+def test_class8_affine_division_agrees_with_native(backend):
+    # floordiv/ceildiv/mod of negative values, including negative divisors
+    # (which the parser accepts): the interpreter follows the native lowering.
+    text = """
+    func.func @f(%O: memref<12x5xi32>) {
+      affine.for %i = 0 to 12 {
+        %a = affine.apply affine_map<(d0) -> (d0 - 6)>(%i)
+        %q = affine.apply affine_map<(d0)[s0] -> (s0 floordiv 4)>(%i)[%a]
+        %c = affine.apply affine_map<(d0)[s0] -> (s0 ceildiv 4)>(%i)[%a]
+        %r = affine.apply affine_map<(d0)[s0] -> (s0 mod 4)>(%i)[%a]
+        %n = affine.apply affine_map<(d0)[s0] -> (s0 mod -4)>(%i)[%a]
+        %f = affine.apply affine_map<(d0)[s0] -> (s0 floordiv -4)>(%i)[%a]
+        %x = arith.index_cast %q : index to i32
+        %y = arith.index_cast %c : index to i32
+        %z = arith.index_cast %r : index to i32
+        %w = arith.index_cast %n : index to i32
+        %v = arith.index_cast %f : index to i32
+        affine.store %x, %O[%i, 0] : memref<12x5xi32>
+        affine.store %y, %O[%i, 1] : memref<12x5xi32>
+        affine.store %z, %O[%i, 2] : memref<12x5xi32>
+        affine.store %w, %O[%i, 3] : memref<12x5xi32>
+        affine.store %v, %O[%i, 4] : memref<12x5xi32>
+      }
+      func.return
+    }
+    """
+    module = xdsl_group.parse(text, "d.mlir")
+    O = np.zeros((12, 5), np.int32)
+    if backend == "interp":
+        xdsl_group.interpret(module, "f", O)
+    else:
+        xdsl_group.jit(module, "f")(O)
+    a = np.arange(12) - 6
+    trunc_rem = lambda x, d: np.sign(x) * (np.abs(x) % abs(d))  # noqa: E731
+    neg_mod = np.where(trunc_rem(a, -4) < 0, trunc_rem(a, -4) - 4, trunc_rem(a, -4))
+    expected = np.stack([a // 4, -(-a // 4), a % 4, neg_mod, a // -4], axis=1)
+    np.testing.assert_array_equal(O, expected.astype(np.int32))
+
+
+def test_class8_interpreted_affine_access_is_bounds_checked():
+    text = """
+    func.func @f(%A: memref<4xf32>) {
+      %c4 = arith.constant 4 : index
+      %v = affine.load %A[%c4] : memref<4xf32>
+      affine.store %v, %A[0] : memref<4xf32>
+      func.return
+    }
+    """
+    module = xdsl_group.parse(text, "b.mlir")
+    with pytest.raises(IndexError, match="affine.load: index 4 is out of bounds for dimension 0"):
+        xdsl_group.interpret(module, "f", np.zeros(4, np.float32))
+
+
+def test_class8_affine_map_operand_count_is_refused_by_the_lowering():
+    # xDSL 0.74 accepts a map with more inputs than operands.
+    text = """
+    func.func @f(%A: memref<16xf32>) {
+      %c = arith.constant 0 : index
+      %v = "affine.load"(%A, %c) <{map = affine_map<(d0, d1) -> (d0)>}> : (memref<16xf32>, index) -> f32
+      affine.store %v, %A[0] : memref<16xf32>
+      func.return
+    }
+    """
+    module = xdsl_group.parse(text, "m.mlir")
+    with pytest.raises(LoopnestError, match="takes 2 dims and 0 symbols but 1 operands are given"):
+        xdsl_group.jit(module, "f")
+    with pytest.raises(Exception, match="takes 2 dims and 0 symbols but 1 operands"):
+        xdsl_group.interpret(module, "f", np.zeros(16, np.float32))
