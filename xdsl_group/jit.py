@@ -47,6 +47,7 @@ def host_target_machine() -> Any:
     if not _initialized:
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
+        _register_c_runtime(llvm)
         _initialized = True
     target = llvm.Target.from_default_triple()
     return target.create_target_machine(
@@ -55,6 +56,19 @@ def host_target_machine() -> Any:
         opt=3,
         jit=True,
     )
+
+
+def _register_c_runtime(llvm: Any) -> None:
+    """Bind the C library functions lowered local buffers call (`malloc`,
+    `free`; `memset` for zero-filling) to this process's own, so MCJIT
+    resolves them whatever the platform's default symbol search."""
+    import ctypes.util
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+    for name in ("malloc", "free", "memset"):
+        address = ctypes.cast(getattr(libc, name), ctypes.c_void_p).value
+        if address:
+            llvm.add_symbol(name, address)
 
 
 def lower_to_llvm(module: ModuleOp, noalias: bool = False) -> ModuleOp:

@@ -20,7 +20,10 @@ from xdsl_group.transforms.convert_func_to_llvm import ConvertFuncToLLVMPass
 from xdsl_group.transforms.convert_loopnest_to_affine import (
     ConvertLoopnestToAffinePass,
 )
-from xdsl_group.transforms.convert_memref_to_llvm import FinalizeMemrefToLLVMPass
+from xdsl_group.transforms.convert_memref_to_llvm import (
+    FinalizeMemrefToLLVMPass,
+    check_deallocs,
+)
 
 
 def lowering_passes(noalias: bool = False) -> list[ModulePass]:
@@ -53,8 +56,9 @@ class ConvertLoopnestToLLVMPass(ModulePass):
 
     First proves every access in bounds with the exact isl check of
     `loopnest-check-bounds` (native code has no bounds checks; an access that
-    leaves its memref for some iteration is refused, naming it and its range),
-    then runs `convert-loopnest-to-affine`, `convert-affine-to-scf`,
+    leaves its memref for some iteration is refused, naming it and its range)
+    and checks every `memref.dealloc` frees a `memref.alloc` buffer once,
+    after its last use, then runs `convert-loopnest-to-affine`, `convert-affine-to-scf`,
     `convert-scf-to-cf`, `finalize-memref-to-llvm`, `convert-arith-to-llvm`,
     `convert-cf-to-llvm`, `convert-func-to-llvm` and
     `reconcile-unrealized-casts`.  Any op left that is not `llvm` is refused
@@ -68,6 +72,7 @@ class ConvertLoopnestToLLVMPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         check_bounds(op)
+        check_deallocs(op)
         for p in lowering_passes(self.noalias):
             p.apply(ctx, op)
         check_llvm_only(op)
