@@ -69,11 +69,37 @@ def _register_c_runtime(llvm: Any) -> None:
         address = ctypes.cast(getattr(libc, name), ctypes.c_void_p).value
         if address:
             llvm.add_symbol(name, address)
+    address = ctypes.cast(_alloc_failed_callback, ctypes.c_void_p).value
+    llvm.add_symbol("xdsl_group_alloc_failed", address)
+
+
+# A failed `memref.alloc` in native code records its size here and returns
+# from the function (`convert-loopnest-to-llvm{checked-alloc=true}`); the
+# caller raises `MemoryError`.
+_alloc_failures = threading.local()
+
+
+@ctypes.CFUNCTYPE(None, ctypes.c_int64)
+def _alloc_failed_callback(nbytes: int) -> None:
+    _alloc_failures.nbytes = nbytes
+
+
+def _raise_alloc_failure(func_name: str) -> None:
+    nbytes = getattr(_alloc_failures, "nbytes", None)
+    if nbytes is not None:
+        _alloc_failures.nbytes = None
+        raise MemoryError(
+            f"@{func_name}: memref.alloc could not allocate {nbytes} bytes; the call "
+            "stopped there (arguments may be partly written)"
+        )
 
 
 def lower_to_llvm(module: ModuleOp, noalias: bool = False) -> ModuleOp:
     """`module` (a copy) lowered to the `llvm` dialect."""
-    return apply(module, f"convert-loopnest-to-llvm{{noalias={str(noalias).lower()}}}")
+    return apply(
+        module,
+        f"convert-loopnest-to-llvm{{noalias={str(noalias).lower()} checked-alloc=true}}",
+    )
 
 
 def llvm_ir(module: ModuleOp, noalias: bool = False, optimize: bool = False) -> str:
@@ -234,6 +260,7 @@ class JitFunction:
             for j in range(i + 1, len(buffers))
         )
         self._cfunc(not overlap)(*memref_arguments(buffers))
+        _raise_alloc_failure(self.func_name)
         for i, (arr, buf) in enumerate(zip(arrays, buffers)):
             if buf is not arr and i in self._written:
                 arr[...] = buf

@@ -260,3 +260,38 @@ def test_local_buffer_out_of_bounds_is_refused_statically():
     module = xdsl_group.parse(bad, "blur.mlir")
     with pytest.raises(LoopnestError, match=r"%pad\[%c \+ 3\] reads out of bounds: .* size 10"):
         xdsl_group.jit(module, "blur")
+
+
+HUGE = "576460752303423488"  # elements: 2^61 bytes of f32, more than any malloc gives
+
+FAILING_ALLOC = f"""
+func.func @oom(%O: memref<1000xf32>) {{
+  %T = memref.alloc() : memref<{HUGE}xf32>
+  loopnest.for i %i in range(1000) {{
+    %v = loopnest.load %O[%i] : memref<1000xf32>
+    loopnest.store %v, %T[%i * 7] : memref<{HUGE}xf32>
+  }}
+  loopnest.for i %i in range(1000) {{
+    %w = loopnest.load %T[6993 - %i * 7] : memref<{HUGE}xf32>
+    %two = arith.addf %w, %w : f32
+    loopnest.store %two, %O[%i] : memref<1000xf32>
+  }}
+  memref.dealloc %T : memref<{HUGE}xf32>
+  func.return
+}}
+"""
+
+
+def test_failed_allocation_raises_memory_error():
+    module = xdsl_group.parse(FAILING_ALLOC, "oom.mlir")
+    O = np.ones(1000, np.float32)
+    with pytest.raises(MemoryError, match="@oom: memref.alloc could not allocate 2305843009213693952 bytes"):
+        xdsl_group.jit(module, "oom")(O)
+    np.testing.assert_array_equal(O, np.ones(1000, np.float32))
+    with pytest.raises(MemoryError, match="memref.alloc: cannot allocate"):
+        xdsl_group.interpret(module, "oom", O)
+    # The same program with a buffer that fits runs.
+    small = xdsl_group.parse(FAILING_ALLOC.replace(HUGE, "7000"), "ok.mlir")
+    O = np.arange(1000, dtype=np.float32)
+    xdsl_group.jit(small, "oom")(O)
+    np.testing.assert_array_equal(O, 2 * np.arange(1000, dtype=np.float32)[::-1])

@@ -36,7 +36,12 @@ def _zeroed(interpreter: Interpreter, op: Operation, ty: Any, sizes: PythonValue
     if any(d < 0 for d in shape):
         raise InterpretationError(f"{op.name}: negative size in shape {shape}")
     xtype = xtype_for_el_type(ty.get_element_type(), interpreter.index_bitwidth)
-    return ShapedArray(TypedPtr[Any].zeros(prod(shape), xtype=xtype), shape)
+    try:
+        return ShapedArray(TypedPtr[Any].zeros(prod(shape), xtype=xtype), shape)
+    except (MemoryError, OverflowError):
+        raise MemoryError(
+            f"{op.name}: cannot allocate a buffer of {prod(shape)} elements"
+        ) from None
 
 
 @register_impls

@@ -23,6 +23,7 @@ from xdsl_group.transforms.convert_loopnest_to_affine import (
 from xdsl_group.transforms.convert_memref_to_llvm import (
     FinalizeMemrefToLLVMPass,
     check_deallocs,
+    guard_allocations,
 )
 
 
@@ -64,11 +65,16 @@ class ConvertLoopnestToLLVMPass(ModulePass):
     `reconcile-unrealized-casts`.  Any op left that is not `llvm` is refused
     by name.  `noalias=true` marks memref arguments `noalias` (only valid
     when the caller passes non-overlapping buffers, as the JIT checks).
+    `checked-alloc=true` makes a failed `malloc` of a `memref.alloc` call
+    `@xdsl_group_alloc_failed(i64 bytes)` and return (the JIT then raises
+    `MemoryError`); without it, as in MLIR, a failed allocation is not checked.
     """
 
     name = "convert-loopnest-to-llvm"
 
     noalias: bool = False
+
+    checked_alloc: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         check_bounds(op)
@@ -76,3 +82,5 @@ class ConvertLoopnestToLLVMPass(ModulePass):
         for p in lowering_passes(self.noalias):
             p.apply(ctx, op)
         check_llvm_only(op)
+        if self.checked_alloc:
+            guard_allocations(op)

@@ -22,7 +22,7 @@ from xdsl.dialects.builtin import (
     i8,
     i64,
 )
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Block, Operation, SSAValue
 from xdsl.ir.affine import AffineMap
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -143,7 +143,10 @@ def element_bytes(ty: MemRefType, op: Operation) -> int:
 
 def buffer_bytes(ty: MemRefType, op: Operation) -> int:
     static_strides(ty, op)  # static shape and identity layout, or refuse
-    return prod(ty.get_shape()) * element_bytes(ty, op)
+    nbytes = prod(ty.get_shape()) * element_bytes(ty, op)
+    if nbytes >= 1 << 62:
+        raise LoopnestError(f"a buffer of type {ty} ({nbytes} bytes) is too large", op)
+    return nbytes
 
 
 def _i64(value: int) -> llvm.ConstantOp:
@@ -353,6 +356,59 @@ def check_deallocs(root: Operation) -> None:
                     f"the buffer is used by '{use.operation.name}' after it is deallocated",
                     op,
                 )
+
+
+ALLOC_FAILED = "xdsl_group_alloc_failed"
+
+
+def guard_allocations(module: ModuleOp) -> None:
+    """After every `malloc` call in an `llvm.func`, branch on a null result to
+    a block that calls `@xdsl_group_alloc_failed(i64 bytes)` and returns, so
+    a failed allocation ends the call instead of writing through null.  The
+    function must already be a CFG (run after the whole lowering)."""
+    calls = [
+        op
+        for fn in module.ops
+        if isinstance(fn, llvm.FuncOp)
+        for op in fn.walk()
+        if isinstance(op, llvm.CallOp)
+        and op.callee is not None
+        and op.callee.string_value() == "malloc"
+    ]
+    if not calls:
+        return
+    for call in calls:
+        fn = call.parent_op()
+        block = call.parent_block()
+        assert isinstance(fn, llvm.FuncOp) and block is not None and call.next_op is not None
+        ptr = call.returned
+        assert ptr is not None
+        cont = block.split_before(call.next_op)
+        fail = Block()
+        fn.body.add_block(fail)
+        # xDSL's llvm.icmp takes integers only: compare the address with 0.
+        address = llvm.PtrToIntOp(ptr, i64)
+        zero = _i64(0)
+        is_null = llvm.ICmpOp(address.output, zero.result, IntegerAttr(0, 64))  # eq
+        block.add_ops(
+            [address, zero, is_null, llvm.CondBrOp(is_null.res, fail, [], cont, [])]
+        )
+        fail.add_op(llvm.CallOp(ALLOC_FAILED, call.args[0]))
+        output = fn.function_type.output
+        if isinstance(output, llvm.LLVMVoidType):
+            fail.add_op(llvm.ReturnOp())
+        else:
+            undef = llvm.UndefOp(output)
+            fail.add_ops([undef, llvm.ReturnOp(undef.res)])
+    if not any(isinstance(op, llvm.FuncOp) and op.sym_name.data == ALLOC_FAILED for op in module.ops):
+        module.body.block.insert_op_before(
+            llvm.FuncOp(
+                ALLOC_FAILED,
+                llvm.LLVMFunctionType([i64], None),
+                linkage=llvm.LinkageAttr("external"),
+            ),
+            module.body.block.first_op,  # pyright: ignore[reportArgumentType]
+        )
 
 
 def check_stack_use(module: ModuleOp) -> None:
