@@ -20,13 +20,19 @@ from xdsl.dialects.builtin import (
 from xdsl.interpreter import Interpreter
 from xdsl.interpreters.utils.ptr import RawPtr, TypedPtr
 from xdsl.interpreters.shaped_array import ShapedArray
-from xdsl.parser import Parser
 from xdsl.passes import PassPipeline
 from xdsl.utils.exceptions import DiagnosticException, ParseError
 
 from xdsl_group.context import all_passes, make_context
 from xdsl_group.errors import LoopnestError
-from xdsl_group.parse_errors import parse_error_diagnostic, parse_failure, verify_failure
+from xdsl_group.parse_errors import (
+    LocatingParser,
+    parse_diagnostic,
+    parse_error_diagnostic,
+    parse_failure,
+    verify_diagnostic,
+    verify_failure,
+)
 
 
 def parse(text: str, name: str = "<input>") -> ModuleOp:
@@ -38,18 +44,18 @@ def parse(text: str, name: str = "<input>") -> ModuleOp:
     input nested beyond the recursion limit, an upstream verifier crashing).
     """
     try:
-        parser = Parser(make_context(), text, name)
+        parser = LocatingParser(make_context(), text, name)
         module = parser.parse_module()
     except ParseError as e:
         raise parse_error_diagnostic(e) from None
     except DiagnosticException as e:
-        raise LoopnestError(_first_line(e)) from None
+        raise parse_diagnostic(e, parser) from None
     except Exception as e:  # noqa: BLE001 - xDSL raises plain exceptions on some input
         raise parse_failure(e, parser) from None
     try:
         module.verify()
     except DiagnosticException as e:
-        raise LoopnestError(_first_line(e)) from None
+        raise verify_diagnostic(e, module) from None
     except Exception as e:  # noqa: BLE001 - an upstream verifier crashing
         raise verify_failure(e, module) from None
     return module

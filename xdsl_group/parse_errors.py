@@ -12,10 +12,11 @@ where it is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from types import TracebackType
 
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr, UnknownLoc
 from xdsl.ir import Operation
 from xdsl.ir.affine import AffineExpr
 from xdsl.parser import Parser
@@ -24,6 +25,29 @@ from xdsl.utils.exceptions import DiagnosticException, ParseError
 from xdsl.utils.lexer import Span
 
 from xdsl_group.errors import LoopnestError
+
+
+class LocatingParser(Parser):
+    """xDSL's parser, giving every parsed op without a `loc(...)` the
+    `file:line:col` of its name, so diagnostics about any op (not only the
+    `loopnest` ones, which record their own) can point at the source."""
+
+    def parse_operation(self) -> Operation:
+        start = self._current_token.span
+        op = super().parse_operation()
+        if isinstance(op.location, UnknownLoc):
+            content = start.input.content
+            if isinstance(content, str):
+                at = content.find(op.name, start.start)
+                if at > 0 and content[at - 1] == '"':  # generic form
+                    at -= 1
+                if at >= 0:
+                    line = content.count("\n", 0, at) + 1
+                    col = at - (content.rfind("\n", 0, at) + 1) + 1
+                    op.location = FileLineColLoc(
+                        StringAttr(start.input.name), IntAttr(line), IntAttr(col)
+                    )
+        return op
 
 
 def span_location(span: Span[str] | Span[bytes]) -> str:
@@ -78,6 +102,17 @@ def semi_affine_operator(
     return span, f"semi-affine expressions are not supported: {what}"
 
 
+def parse_diagnostic(e: DiagnosticException, parser: Parser) -> LoopnestError:
+    """A verifier error raised while parsing (e.g. an out-of-range integer
+    attribute), located where the parser stopped."""
+    lines = str(e).strip().splitlines()
+    first = lines[0] if lines else type(e).__name__
+    if _LOCATED.match(first):
+        return LoopnestError(first)
+    where = span_location(parser._parser_state.current_token.span)  # pyright: ignore[reportPrivateUsage]
+    return LoopnestError(f"{where}: error: {first.removeprefix('error: ')}")
+
+
 def parse_failure(e: Exception, parser: Parser) -> LoopnestError:
     """The diagnostic for a non-diagnostic exception `e` raised by `parser`."""
     state = parser._parser_state  # pyright: ignore[reportPrivateUsage]
@@ -125,8 +160,7 @@ def verify_failure(e: Exception, module: ModuleOp) -> LoopnestError:
     if culprit is not None:
         op, err = culprit
         if isinstance(err, DiagnosticException):
-            lines = str(err).strip().splitlines()
-            return LoopnestError(lines[0] if lines else reason)
+            return verify_diagnostic(err, module)
         if isinstance(err, RecursionError):
             reason = (
                 f"'{op.name}' is too deeply nested to verify (an expression exceeds "
@@ -136,6 +170,23 @@ def verify_failure(e: Exception, module: ModuleOp) -> LoopnestError:
             reason = f"verification failed with {_described(err)}"
         return LoopnestError(reason, op)
     return LoopnestError(reason)
+
+
+def verify_diagnostic(e: DiagnosticException, module: ModuleOp) -> LoopnestError:
+    """One line for a verifier's error: its first line, located at the op
+    that fails verification when the message does not say where."""
+    lines = str(e).strip().splitlines()
+    first = lines[0] if lines else type(e).__name__
+    if _LOCATED.match(first):
+        return LoopnestError(first)
+    culprit = _first_failing_op(module)
+    if culprit is None or not isinstance(culprit[1], DiagnosticException):
+        return LoopnestError(first)
+    reason = first.removeprefix("error: ").removeprefix("Operation does not verify: ")
+    return LoopnestError(reason, culprit[0])
+
+
+_LOCATED = re.compile(r"^\S+:\d+:\d+: ")
 
 
 def _first_failing_op(module: ModuleOp) -> tuple[Operation, Exception] | None:

@@ -164,7 +164,24 @@ def test_class8_crashing_upstream_verifier_is_a_diagnostic():
         "  }) : () -> ()\n  func.return\n}\n"
     )
     message = _diagnostic(text, "v.mlir")
-    assert message.startswith("error: 'affine.for' op: verification failed with IndexError")
+    assert message.startswith("v.mlir:2:3: error: 'affine.for' op: verification failed with IndexError")
+
+
+def test_class8_upstream_verifier_errors_point_at_the_op():
+    # Upstream ops carry no location unless the text spells loc(...): the
+    # parser gives each op the position of its name.
+    text = (
+        "func.func @f(%A: memref<4xf32>) {\n"
+        "  %c = arith.constant 1 : index\n"
+        "  %x = affine.apply affine_map<(d0, d1) -> (d0)>(%c)\n"
+        "  func.return\n}\n"
+    )
+    message = _diagnostic(text, "a.mlir")
+    assert message.startswith("a.mlir:3:8: error: 'affine.apply' op: affine.apply expects 2 operands, but got 1")
+    text = "func.func @f() {\n  %a = arith.constant 2 : i1\n  func.return\n}\n"
+    message = _diagnostic(text, "i.mlir")
+    assert message.startswith("i.mlir:")
+    assert "Integer value 2 is out of range for type i1" in message
 
 
 def test_class8_parse_errors_are_one_line_with_location():
