@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 from xdsl.dialects.builtin import (
     AffineMapAttr,
@@ -174,6 +175,25 @@ def _record_location(parser: Parser, op: Operation, start: int) -> None:
     op.location = FileLineColLoc(StringAttr(source.name), IntAttr(line), IntAttr(col))
 
 
+_T = TypeVar("_T")
+
+
+def _guarded(parser: Parser, parse: Callable[[], _T]) -> _T:
+    """Run `parse` (a type or attribute of a loopnest op), turning xDSL's
+    plain exceptions on semi-affine maps and too-deep nesting into
+    `ParseError`s at the offending token."""
+    pos = parser.pos
+    try:
+        return parse()
+    except RecursionError:
+        parser.raise_error("nested too deeply (beyond the recursion limit)", pos)
+    except (NotImplementedError, ValueError, ZeroDivisionError) as e:
+        found = semi_affine_operator(e.__traceback__)
+        if found is None:
+            raise
+        parser.raise_error(found[1], found[0])
+
+
 def _parse_affine_exprs_of_ssa_ids(
     parser: Parser, delimiter: Parser.Delimiter
 ) -> tuple[list[AffineExpr], list[SSAValue]]:
@@ -310,7 +330,7 @@ def _parse_access(
     exprs, indices = _parse_affine_exprs_of_ssa_ids(parser, Parser.Delimiter.SQUARE)
     parser.parse_punctuation(":")
     pos = parser.pos
-    memref_type = parser.parse_type()
+    memref_type = _guarded(parser, parser.parse_type)
     if not isinstance(memref_type, MemRefType):
         parser.raise_error("expected a memref type", pos)
     resolved = parser.resolve_operand(memref, memref_type)
@@ -546,7 +566,7 @@ class ForOp(IRDLOperation):
                 step = exprs[2].value
         else:
             parser.raise_error("range takes 1 to 3 arguments", range_pos)
-        attrs = parser.parse_optional_attr_dict_with_keyword()
+        attrs = _guarded(parser, parser.parse_optional_attr_dict_with_keyword)
         body = parser.parse_region((iv.resolve(IndexType()),))
         n = len(operands)
         op = cls(
@@ -611,7 +631,7 @@ class LoadOp(IRDLOperation):
         start = parser.pos
         memref, m, indices, _ = _parse_access(parser)
         op = cls(memref, indices, m)
-        if (attrs := parser.parse_optional_attr_dict_with_keyword()) is not None:
+        if (attrs := _guarded(parser, parser.parse_optional_attr_dict_with_keyword)) is not None:
             op.attributes |= attrs.data
         _record_location(parser, op, start)
         return op
@@ -671,7 +691,7 @@ class StoreOp(IRDLOperation):
         memref, m, indices, memref_type = _parse_access(parser)
         resolved = parser.resolve_operand(value, memref_type.get_element_type())
         op = cls(resolved, memref, indices, m)
-        if (attrs := parser.parse_optional_attr_dict_with_keyword()) is not None:
+        if (attrs := _guarded(parser, parser.parse_optional_attr_dict_with_keyword)) is not None:
             op.attributes |= attrs.data
         _record_location(parser, op, start)
         return op
