@@ -368,3 +368,19 @@ def test_class8_affine_map_operand_count_is_refused_by_the_lowering():
         xdsl_group.jit(module, "f")
     with pytest.raises(Exception, match="takes 2 dims and 0 symbols but 1 operands"):
         xdsl_group.interpret(module, "f", np.zeros(16, np.float32))
+
+
+@pytest.mark.parametrize("backend", ["interp", "jit"])
+def test_class8_cli_runs_round_tripped_short_form(tmp_path, backend):
+    text = str(_round_tripped())
+    inputs = tmp_path / "A.npy", tmp_path / "B.npy"
+    A = np.arange(20, dtype=np.int32).reshape(4, 5)
+    np.save(inputs[0], A)
+    np.save(inputs[1], np.zeros((4, 5), np.int32))
+    out = tmp_path / "out"
+    proc = _run_cli(
+        tmp_path, text, "--backend", backend, "--inputs", *map(str, inputs), "--save", str(out)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    np.testing.assert_array_equal(np.load(out / "arg1.npy"), _short_form_expected(A))
