@@ -182,8 +182,16 @@ def verify_diagnostic(e: DiagnosticException, module: ModuleOp) -> LoopnestError
     culprit = _first_failing_op(module)
     if culprit is None or not isinstance(culprit[1], DiagnosticException):
         return LoopnestError(first)
+    # The op found first may differ from the one the whole-module walk
+    # reported (it checks an op's own structure before its regions): report
+    # the culprit's own message.
+    op, err = culprit
+    lines = str(err).strip().splitlines()
+    first = lines[0] if lines else first
+    if _LOCATED.match(first):
+        return LoopnestError(first)
     reason = first.removeprefix("error: ").removeprefix("Operation does not verify: ")
-    return LoopnestError(reason, culprit[0])
+    return LoopnestError(reason, op)
 
 
 _LOCATED = re.compile(r"^\S+:\d+:\d+: ")

@@ -18,6 +18,7 @@ from xdsl.dialects.builtin import (
     ModuleOp,
     NoneAttr,
     AffineMapAttr,
+    UnrealizedConversionCastOp,
     i1,
     i8,
     i64,
@@ -249,6 +250,18 @@ class LowerAlloca(RewritePattern):
     def match_and_rewrite(self, op: memref.AllocaOp, rewriter: PatternRewriter):
         ty = _check_local(op)
         nbytes = buffer_bytes(ty, op)
+        for use in op.memref.uses:
+            # Passed on (a branch or yield operand, a select...), the buffer of
+            # one execution could meet the next one's: one slot would not do.
+            if not isinstance(
+                use.operation,
+                memref.LoadOp | memref.StoreOp | UnrealizedConversionCastOp,
+            ) or (isinstance(use.operation, memref.StoreOp) and use.index == 0):
+                raise LoopnestError(
+                    f"the buffer is used by '{use.operation.name}'; only a "
+                    "memref.alloca that is only loaded from and stored to is supported",
+                    op,
+                )
         fn = op.parent_op()
         while fn is not None and not isinstance(fn, func.FuncOp | llvm.FuncOp):
             fn = fn.parent_op()

@@ -79,3 +79,24 @@ func.func @uses_heap() {
   func.return
 }
 // CHECK: error: 'func.func' op: the module defines @malloc, which local buffers need from the C library
+
+// -----
+
+// One stack slot serves every execution of an alloca only if no buffer is
+// carried from one execution to the next.
+func.func @carried(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %first = memref.alloca() : memref<2xi32>
+  cf.br ^loop(%c0, %first : index, memref<2xi32>)
+^loop(%i: index, %prev: memref<2xi32>):
+  %B = memref.alloca() : memref<2xi32>
+  %v = memref.load %prev[%c0] : memref<2xi32>
+  memref.store %v, %B[%c1] : memref<2xi32>
+  %next = arith.addi %i, %c1 : index
+  %done = arith.cmpi sge, %next, %n : index
+  cf.cond_br %done, ^exit, ^loop(%next, %B : index, memref<2xi32>)
+^exit:
+  func.return
+}
+// CHECK: error: 'memref.alloca' op: the buffer is used by 'cf.br'; only a memref.alloca that is only loaded from and stored to is supported
