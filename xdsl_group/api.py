@@ -163,6 +163,11 @@ def interpret(module: ModuleOp, func_name: str, *arrays: np.ndarray[Any, Any]) -
 
     fn = find_function(module, func_name)
     types = check_arguments(fn, arrays)
+    # A free that native code refuses (double, early, of an argument) is
+    # undefined: refused here too, before running.
+    from xdsl_group.transforms.convert_memref_to_llvm import check_deallocs
+
+    check_deallocs(fn)
     shaped: list[ShapedArray[Any]] = []
     for arr, ty in zip(arrays, types):
         xtype = _ELEMENT_TYPES[ty.element_type][1]

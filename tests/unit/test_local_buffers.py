@@ -295,3 +295,23 @@ def test_failed_allocation_raises_memory_error():
     O = np.arange(1000, dtype=np.float32)
     xdsl_group.jit(small, "oom")(O)
     np.testing.assert_array_equal(O, 2 * np.arange(1000, dtype=np.float32)[::-1])
+
+
+@pytest.mark.parametrize("backend", ["jit", "interp"])
+def test_use_after_free_is_refused_by_both_backends(backend):
+    text = MATMUL_RELU.replace(
+        "  memref.dealloc %T : memref<4x5xf32>\n  func.return",
+        "  func.return",
+    ).replace(
+        "  loopnest.for i %i in range(4) {\n    loopnest.for j %j in range(5) {\n      %t",
+        "  memref.dealloc %T : memref<4x5xf32>\n"
+        "  loopnest.for i %i in range(4) {\n    loopnest.for j %j in range(5) {\n      %t",
+    )
+    assert text != MATMUL_RELU
+    module = xdsl_group.parse(text, "uaf.mlir")
+    arrays, _, _ = _matmul_relu_case()
+    with pytest.raises(LoopnestError, match=r"^uaf.mlir:\d+:3: error: 'memref.dealloc' op: the buffer is used by 'loopnest.load' after it is deallocated"):
+        if backend == "jit":
+            xdsl_group.jit(module, "matmul_relu")(*arrays)
+        else:
+            xdsl_group.interpret(module, "matmul_relu", *arrays)
