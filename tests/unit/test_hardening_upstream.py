@@ -384,3 +384,20 @@ def test_class8_cli_runs_round_tripped_short_form(tmp_path, backend):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     np.testing.assert_array_equal(np.load(out / "arg1.npy"), _short_form_expected(A))
+
+
+def test_class8_affine_division_by_zero_refused_natively_and_raised_interpreted():
+    text = """
+    func.func @f(%A: memref<4xf32>) {
+      affine.for %i = 0 to 4 {
+        %v = affine.load %A[%i mod 0] : memref<4xf32>
+        affine.store %v, %A[%i] : memref<4xf32>
+      }
+      func.return
+    }
+    """
+    module = xdsl_group.parse(text, "z.mlir")
+    with pytest.raises(LoopnestError, match=r"^z.mlir:4:\d+: error: 'affine.load' op: '.*mod 0.*' divides by zero"):
+        xdsl_group.jit(module, "f")
+    with pytest.raises(ZeroDivisionError, match="affine.load: .* divides by zero"):
+        xdsl_group.interpret(module, "f", np.zeros(4, np.float32))

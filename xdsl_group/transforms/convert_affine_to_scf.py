@@ -39,6 +39,7 @@ class _Expander:
 
     def __init__(self, rewriter: PatternRewriter, before: Operation):
         self.rewriter = rewriter
+        self.op = before
         self.point = InsertPoint.before(before)
         self.constants: dict[int, SSAValue] = {}
         # Bounds of one loop share subexpressions (`g * 4` in `[g * 4, g * 4 + 4)`).
@@ -75,6 +76,13 @@ class _Expander:
             case AffineSymExpr(position=p):
                 return syms[p]
             case AffineBinaryOpExpr(kind=kind, lhs=lhs, rhs=rhs):
+                if (
+                    kind not in (AffineBinaryOpKind.Add, AffineBinaryOpKind.Mul)
+                    and isinstance(rhs, AffineConstantExpr)
+                    and rhs.value == 0
+                ):
+                    # xDSL parses divisors as constants only; zero would trap.
+                    raise LoopnestError(f"'{e}' divides by zero", self.op)
                 a = self.expr(lhs, dims, syms)
                 b = self.expr(rhs, dims, syms)
                 if kind == AffineBinaryOpKind.Add:
