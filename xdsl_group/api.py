@@ -7,9 +7,6 @@ from typing import Any
 import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
-    Float32Type,
-    Float64Type,
-    IntegerType,
     MemRefType,
     ModuleOp,
     f32,
@@ -21,26 +18,44 @@ from xdsl.interpreter import Interpreter
 from xdsl.ir import Operation, SSAValue
 from xdsl.interpreters.utils.ptr import RawPtr, TypedPtr
 from xdsl.interpreters.shaped_array import ShapedArray
-from xdsl.parser import Parser
 from xdsl.passes import PassPipeline
 from xdsl.utils.exceptions import DiagnosticException, ParseError
 
 from xdsl_group.context import all_passes, make_context
 from xdsl_group.errors import LoopnestError
+from xdsl_group.parse_errors import (
+    LocatingParser,
+    parse_diagnostic,
+    parse_error_diagnostic,
+    parse_failure,
+    verify_diagnostic,
+    verify_failure,
+)
 
 
 def parse(text: str, name: str = "<input>") -> ModuleOp:
     """Parse MLIR text (every xDSL dialect and `loopnest` known) and verify it.
 
-    Raises `LoopnestError` with the parser's or verifier's message.
+    Raises `LoopnestError` with one diagnostic line, `file:line:col: error:
+    ...` when the position is known: the parser's or verifier's message, and
+    also for input xDSL fails on with a plain exception (semi-affine maps,
+    input nested beyond the recursion limit, an upstream verifier crashing).
     """
     try:
-        module = Parser(make_context(), text, name).parse_module()
-        module.verify()
+        parser = LocatingParser(make_context(), text, name)
+        module = parser.parse_module()
     except ParseError as e:
-        raise LoopnestError(str(e)) from None
+        raise parse_error_diagnostic(e) from None
     except DiagnosticException as e:
-        raise LoopnestError(_first_line(e)) from None
+        raise parse_diagnostic(e, parser) from None
+    except Exception as e:  # noqa: BLE001 - xDSL raises plain exceptions on some input
+        raise parse_failure(e, parser) from None
+    try:
+        module.verify()
+    except DiagnosticException as e:
+        raise verify_diagnostic(e, module) from None
+    except Exception as e:  # noqa: BLE001 - an upstream verifier crashing
+        raise verify_failure(e, module) from None
     return module
 
 
@@ -284,12 +299,19 @@ def interpret(module: ModuleOp, func_name: str, *arrays: np.ndarray[Any, Any]) -
     from xdsl.interpreters import memref, scf
 
     from xdsl_group.interpreters.checked import CheckedFunctions
+    from xdsl_group.interpreters.affine import AffineFunctions
     from xdsl_group.interpreters.float_arith import FloatArithFunctions
     from xdsl_group.interpreters.loopnest import LoopnestFunctions
+    from xdsl_group.interpreters.memref import LocalBufferFunctions
 
     fn = find_function(module, func_name)
     written = written_arguments(fn)
     types = validate_arguments(fn, arrays, written)
+    # A free that native code refuses (double, early, of an argument) is
+    # undefined: refused here too, before running.
+    from xdsl_group.transforms.convert_memref_to_llvm import check_deallocs
+
+    check_deallocs(fn)
     shaped: list[ShapedArray[Any]] = []
     for arr, ty in zip(arrays, types):
         xtype = _ELEMENT_TYPES[ty.element_type][1]
@@ -311,6 +333,9 @@ def interpret(module: ModuleOp, func_name: str, *arrays: np.ndarray[Any, Any]) -
         interpreter.register_implementations(impls)
     interpreter.register_implementations(FloatArithFunctions(), override=True)
     interpreter.register_implementations(CheckedFunctions(), override=True)
+    # Upstream affine with symbols and bound operands; zero-filled local buffers.
+    interpreter.register_implementations(AffineFunctions(), override=True)
+    interpreter.register_implementations(LocalBufferFunctions(), override=True)
     interpreter.call_op(fn, tuple(shaped))
 
     for i in sorted(written):

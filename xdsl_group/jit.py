@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from xdsl.dialects import memref
 from xdsl.dialects.builtin import ArrayAttr, MemRefType, ModuleOp
 
 from xdsl_group.api import (
@@ -51,6 +52,7 @@ def host_target_machine() -> Any:
     if not _initialized:
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
+        _register_c_runtime(llvm)
         _initialized = True
     target = llvm.Target.from_default_triple()
     return target.create_target_machine(
@@ -61,9 +63,48 @@ def host_target_machine() -> Any:
     )
 
 
+def _register_c_runtime(llvm: Any) -> None:
+    """Bind the C library functions lowered local buffers call (`malloc`,
+    `free`; `memset` for zero-filling) to this process's own, so MCJIT
+    resolves them whatever the platform's default symbol search."""
+    import ctypes.util
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+    for name in ("malloc", "free", "memset"):
+        address = ctypes.cast(getattr(libc, name), ctypes.c_void_p).value
+        if address:
+            llvm.add_symbol(name, address)
+    address = ctypes.cast(_alloc_failed_callback, ctypes.c_void_p).value
+    llvm.add_symbol("xdsl_group_alloc_failed", address)
+
+
+# A failed `memref.alloc` in native code records its size here and returns
+# from the function (`convert-loopnest-to-llvm{checked-alloc=true}`); the
+# caller raises `MemoryError`.
+_alloc_failures = threading.local()
+
+
+@ctypes.CFUNCTYPE(None, ctypes.c_int64)
+def _alloc_failed_callback(nbytes: int) -> None:
+    _alloc_failures.nbytes = nbytes
+
+
+def _raise_alloc_failure(func_name: str) -> None:
+    nbytes = getattr(_alloc_failures, "nbytes", None)
+    if nbytes is not None:
+        _alloc_failures.nbytes = None
+        raise MemoryError(
+            f"@{func_name}: memref.alloc could not allocate {nbytes} bytes; the call "
+            "stopped there (arguments are unchanged)"
+        )
+
+
 def lower_to_llvm(module: ModuleOp, noalias: bool = False) -> ModuleOp:
     """`module` (a copy) lowered to the `llvm` dialect."""
-    return apply(module, f"convert-loopnest-to-llvm{{noalias={str(noalias).lower()}}}")
+    return apply(
+        module,
+        f"convert-loopnest-to-llvm{{noalias={str(noalias).lower()} checked-alloc=true}}",
+    )
 
 
 def llvm_ir(module: ModuleOp, noalias: bool = False, optimize: bool = False) -> str:
@@ -236,6 +277,8 @@ class JitFunction:
                 )
         self._types: list[MemRefType] = list(types)  # type: ignore[arg-type]
         self._written = written_arguments(self._fn)
+        # A failed malloc returns early too (`checked-alloc`).
+        self._allocates = any(isinstance(o, memref.AllocOp) for o in self._module.walk())
         # Compile now: errors surface at jit() time.
         self._compiled = _compile(self._module, noalias=True)
         self._cfunc = memref_function(self._compiled, func_name, self._types)
@@ -248,10 +291,11 @@ class JitFunction:
     def __call__(self, *arrays: np.ndarray[Any, Any]) -> None:
         validate_arguments(self._fn, arrays, self._written)
         flag = self._compiled.error_flag()
-        if flag is None:
+        if flag is None and not self._allocates:
             buffers = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in arrays]
             self._cfunc(*memref_arguments(buffers))
         else:
+            # The call may stop early: run the writes on scratch copies.
             buffers = [
                 np.array(a, order="C", copy=True)
                 if i in self._written or not a.flags.c_contiguous
@@ -259,9 +303,11 @@ class JitFunction:
                 for i, a in enumerate(arrays)
             ]
             with self._compiled.lock:
-                flag.value = 0
+                if flag is not None:
+                    flag.value = 0
                 self._cfunc(*memref_arguments(buffers))
-                code = flag.value
+                code = flag.value if flag is not None else 0
+            _raise_alloc_failure(self.func_name)
             if code:
                 kind, message = self._compiled.checks[code - 1]
                 raise _EXCEPTIONS[kind](message)

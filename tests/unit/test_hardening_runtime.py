@@ -45,6 +45,16 @@ def raised(run, arrays, exc):
 # Class 3: native crashes from data
 
 
+
+def at(file: str, text: str, op_name: str) -> str:
+    """`file:line:col: ` of the first op named `op_name` in `text` (parsed
+    ops are located at their name)."""
+    for line_no, line in enumerate(text.splitlines(), 1):
+        col = line.find(op_name + " ")
+        if col >= 0:
+            return f"{file}:{line_no}:{col + 1}: "
+    raise AssertionError(f"no {op_name} in the text")
+
 DIVIDE = """
 func.func @div(%O: memref<6x{t}>, %A: memref<6x{t}>, %B: memref<6x{t}>) {{
   loopnest.for i %i in range(6) {{
@@ -100,7 +110,10 @@ def test_native_crashes_from_data_division_by_zero(op, t):
         B0[4] = 0  # after four stores: none of them may stay
         O = np.full(6, 3, dtype)
         messages.append(raised(run, [O, A, B0], ZeroDivisionError))
-    assert messages[0] == messages[1] == f"error: 'arith.{op}' op: division by zero"
+    text = DIVIDE.format(op=op, t=t)
+    assert messages[0] == messages[1] == (
+        at("div.mlir", text, f"arith.{op}") + f"error: 'arith.{op}' op: division by zero"
+    )
 
 
 @pytest.mark.parametrize("t", ["i32", "i64"])
@@ -116,7 +129,8 @@ def test_native_crashes_from_data_signed_division_overflow(op, t):
         for run in both_backends(module, "div").values()
     ]
     assert messages[0] == messages[1] == (
-        f"error: 'arith.{op}' op: signed division overflow: "
+        at("div.mlir", DIVIDE.format(op=op, t=t), f"arith.{op}")
+        + f"error: 'arith.{op}' op: signed division overflow: "
         f"the minimum {t} value divided by -1"
     )
     # The minimum by other divisors, and others by -1, are fine.
@@ -175,7 +189,8 @@ def test_native_crashes_from_data_computed_memref_indices_are_checked():
             for run in runs.values()
         ]
         assert messages[0] == messages[1] == (
-            f"error: 'memref.load' op: index of dimension {dim} of %A "
+            at("gather.mlir", GATHER, "memref.load")
+            + f"error: 'memref.load' op: index of dimension {dim} of %A "
             f"(memref<3x4xf32>) is out of bounds [0, {(3, 4)[dim]})"
         )
 
@@ -214,7 +229,8 @@ def test_native_crashes_from_data_affine_store_outside_loopnest_is_checked():
         for run in runs.values()
     ]
     assert messages[0] == messages[1] == (
-        "error: 'affine.store' op: index of dimension 0 of %O "
+        at("scatter.mlir", SCATTER_AFFINE, "affine.store")
+        + "error: 'affine.store' op: index of dimension 0 of %O "
         "(memref<4x4xi32>) is out of bounds [0, 4)"
     )
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
@@ -36,7 +37,7 @@ from xdsl.dialects.builtin import (
     MemRefType,
     StringAttr,
 )
-from xdsl.ir import Attribute, Block, BlockArgument, Dialect, Operation, Region, SSAValue
+from xdsl.ir import Block, BlockArgument, Dialect, Operation, Region, SSAValue
 from xdsl.ir.affine import (
     AffineBinaryOpExpr,
     AffineBinaryOpKind,
@@ -78,6 +79,7 @@ from xdsl_group.dialects.index_range import (
     last_iteration,
 )
 from xdsl_group.errors import format_diagnostic
+from xdsl_group.parse_errors import semi_affine_operator
 
 _BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$.]*")
 _KEYWORDS = {"in", "range", "attributes"}
@@ -278,18 +280,55 @@ def _record_location(parser: Parser, op: Operation, start: int) -> None:
     op.location = FileLineColLoc(StringAttr(source.name), IntAttr(line), IntAttr(col))
 
 
+_T = TypeVar("_T")
+
+
+def _guarded(parser: Parser, parse: Callable[[], _T]) -> _T:
+    """Run `parse` (a type or attribute of a loopnest op), turning xDSL's
+    plain exceptions on semi-affine maps and too-deep nesting into
+    `ParseError`s at the offending token."""
+    pos = parser.pos
+    try:
+        return parse()
+    except RecursionError:
+        parser.raise_error("nested too deeply (beyond the recursion limit)", pos)
+    except (NotImplementedError, ValueError, ZeroDivisionError) as e:
+        found = semi_affine_operator(e.__traceback__)
+        if found is None:
+            raise
+        parser.raise_error(found[1], found[0])
+
+
 def _parse_affine_exprs_of_ssa_ids(
     parser: Parser, delimiter: Parser.Delimiter
 ) -> tuple[list[AffineExpr], list[SSAValue]]:
     """Parse e.g. `(%a + 1, 2 * %b)`; SSA values become dims, in first-use order."""
     aff = AffineParser(parser._parser_state)  # pyright: ignore[reportPrivateUsage]
     parse_ssa, _, spans = aff._get_parse_optional_ssa_value()  # pyright: ignore
+
+    def show(e: AffineExpr) -> str:
+        # The upstream helper numbers SSA values as symbols, in first-use order.
+        return affine_expr_str(e.replace_dims_and_symbols([], [
+            AffineExpr.dimension(i) for i in range(len(spans))
+        ]), [s.text for s in spans])
+
     def parse_one() -> AffineExpr:
         pos = parser.pos
         try:
             return aff._parse_affine_expr(parse_ssa)  # pyright: ignore
+        except RecursionError:
+            parser.raise_error(
+                "expression nested too deeply (beyond the recursion limit)", pos
+            )
         except (NotImplementedError, ValueError, ZeroDivisionError) as e:
             # xDSL's expression builder rejects semi-affine forms by raising.
+            found = semi_affine_operator(e.__traceback__, show)
+            if found is not None:
+                parser.raise_error(
+                    f"{found[1]}; bounds and indices allow +, -, * by a constant, "
+                    "and floordiv/ceildiv/mod by a positive constant",
+                    found[0],
+                )
             parser.raise_error(
                 f"expression is not affine ({e}); bounds and indices allow "
                 "+, -, * by a constant, and floordiv/ceildiv/mod by a positive "
@@ -298,11 +337,17 @@ def _parse_affine_exprs_of_ssa_ids(
                 parser.pos,
             )
 
+    start = parser.pos
     exprs = parser.parse_comma_separated_list(delimiter, parse_one)
-    # The upstream helper numbers SSA values as symbols; we model them as dims.
+    # We model the SSA values as dims.
     n = len(spans)
     dims = [AffineExpr.dimension(i) for i in range(n)]
-    exprs = [e.replace_dims_and_symbols([], dims) for e in exprs]
+    try:
+        exprs = [e.replace_dims_and_symbols([], dims) for e in exprs]
+    except RecursionError:
+        parser.raise_error(
+            "expression nested too deeply (beyond the recursion limit)", start, parser.pos
+        )
     operands = [
         parser.resolve_operand(UnresolvedOperand(span, 0), IndexType())
         for span in spans
@@ -390,7 +435,7 @@ def _parse_access(
     exprs, indices = _parse_affine_exprs_of_ssa_ids(parser, Parser.Delimiter.SQUARE)
     parser.parse_punctuation(":")
     pos = parser.pos
-    memref_type = parser.parse_type()
+    memref_type = _guarded(parser, parser.parse_type)
     if not isinstance(memref_type, MemRefType):
         parser.raise_error("expected a memref type", pos)
     resolved = parser.resolve_operand(memref, memref_type)
@@ -655,7 +700,7 @@ class ForOp(IRDLOperation):
                 step = exprs[2].value
         else:
             parser.raise_error("range takes 1 to 3 arguments", range_pos)
-        attrs = parser.parse_optional_attr_dict_with_keyword()
+        attrs = _guarded(parser, parser.parse_optional_attr_dict_with_keyword)
         body = parser.parse_region((iv.resolve(IndexType()),))
         n = len(operands)
         op = cls(
@@ -720,7 +765,7 @@ class LoadOp(IRDLOperation):
         start = parser.pos
         memref, m, indices, _ = _parse_access(parser)
         op = cls(memref, indices, m)
-        if (attrs := parser.parse_optional_attr_dict_with_keyword()) is not None:
+        if (attrs := _guarded(parser, parser.parse_optional_attr_dict_with_keyword)) is not None:
             op.attributes |= attrs.data
         _record_location(parser, op, start)
         return op
@@ -780,7 +825,7 @@ class StoreOp(IRDLOperation):
         memref, m, indices, memref_type = _parse_access(parser)
         resolved = parser.resolve_operand(value, memref_type.get_element_type())
         op = cls(resolved, memref, indices, m)
-        if (attrs := parser.parse_optional_attr_dict_with_keyword()) is not None:
+        if (attrs := _guarded(parser, parser.parse_optional_attr_dict_with_keyword)) is not None:
             op.attributes |= attrs.data
         _record_location(parser, op, start)
         return op

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xdsl.dialects import affine, arith, builtin, memref
+from xdsl.dialects import arith, builtin, memref
 from xdsl.interpreter import (
     Interpreter,
     InterpreterFunctions,
@@ -69,17 +69,11 @@ def _truncated_quotient(a: int, b: int) -> int:
     return q if (a < 0) == (b < 0) else -q
 
 
-def _checked(op: Operation, array: ShapedArray[Any], index: tuple[int, ...]) -> tuple[int, ...]:
+def checked_index(op: Operation, array: ShapedArray[Any], index: tuple[int, ...]) -> tuple[int, ...]:
     for d, (i, size) in enumerate(zip(index, array.shape, strict=True)):
         if not 0 <= i < size:
             raise IndexError(format_diagnostic(bounds_reason(op, d), op))
     return index
-
-
-def _affine_index(op: affine.LoadOp | affine.StoreOp, operands: PythonValues) -> tuple[int, ...]:
-    assert op.map is not None
-    m = op.map.data
-    return tuple(m.eval(list(operands[: m.num_dims]), list(operands[m.num_dims :])))
 
 
 @register_impls
@@ -149,27 +143,12 @@ class CheckedFunctions(InterpreterFunctions):
         self, interpreter: Interpreter, op: memref.LoadOp, args: PythonValues
     ):
         array, *indices = args
-        return (array.load(_checked(op, array, tuple(indices))),)
+        return (array.load(checked_index(op, array, tuple(indices))),)
 
     @impl(memref.StoreOp)
     def run_memref_store(
         self, interpreter: Interpreter, op: memref.StoreOp, args: PythonValues
     ):
         value, array, *indices = args
-        array.store(_checked(op, array, tuple(indices)), value)
-        return ()
-
-    @impl(affine.LoadOp)
-    def run_affine_load(
-        self, interpreter: Interpreter, op: affine.LoadOp, args: PythonValues
-    ):
-        array, *operands = args
-        return (array.load(_checked(op, array, _affine_index(op, operands))),)
-
-    @impl(affine.StoreOp)
-    def run_affine_store(
-        self, interpreter: Interpreter, op: affine.StoreOp, args: PythonValues
-    ):
-        value, array, *operands = args
-        array.store(_checked(op, array, _affine_index(op, operands)), value)
+        array.store(checked_index(op, array, tuple(indices)), value)
         return ()

@@ -40,6 +40,7 @@ class _Expander:
 
     def __init__(self, rewriter: PatternRewriter, before: Operation):
         self.rewriter = rewriter
+        self.op = before
         self.point = InsertPoint.before(before)
         self.constants: dict[int, SSAValue] = {}
         # Bounds of one loop share subexpressions (`g * 4` in `[g * 4, g * 4 + 4)`).
@@ -76,6 +77,13 @@ class _Expander:
             case AffineSymExpr(position=p):
                 return syms[p]
             case AffineBinaryOpExpr(kind=kind, lhs=lhs, rhs=rhs):
+                if (
+                    kind not in (AffineBinaryOpKind.Add, AffineBinaryOpKind.Mul)
+                    and isinstance(rhs, AffineConstantExpr)
+                    and rhs.value == 0
+                ):
+                    # xDSL parses divisors as constants only; zero would trap.
+                    raise LoopnestError(f"'{e}' divides by zero", self.op)
                 a = self.expr(lhs, dims, syms)
                 b = self.expr(rhs, dims, syms)
                 if kind == AffineBinaryOpKind.Add:
@@ -95,6 +103,7 @@ class _Expander:
         raise LoopnestError(f"cannot lower affine expression '{e}'")
 
     def single(self, m: AffineMap, operands, op: Operation) -> SSAValue:
+        check_operands(m, operands, op)
         if len(m.results) != 1:
             raise LoopnestError(
                 f"bound map {m} has {len(m.results)} results; only single-result "
@@ -106,6 +115,17 @@ class _Expander:
         return self.expr(m.results[0], dims, syms)
 
 
+def check_operands(m: AffineMap, operands, op: Operation) -> None:
+    """A map's operands are its dims then its symbols (xDSL 0.74 does not
+    verify their number on `affine.load`/`store`)."""
+    if len(operands) != m.num_dims + m.num_symbols:
+        raise LoopnestError(
+            f"map {m} takes {m.num_dims} dims and {m.num_symbols} symbols but "
+            f"{len(operands)} operands are given",
+            op,
+        )
+
+
 class LowerAffineFor(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: affine.ForOp, rewriter: PatternRewriter):
@@ -115,6 +135,8 @@ class LowerAffineFor(RewritePattern):
         lb_ops = op.lowerBoundOperands
         ub_ops = op.upperBoundOperands
         assert len(lb_ops) == n_lb
+        if op.step.value.data <= 0:
+            raise LoopnestError(f"step {op.step.value.data} is not positive", op)
         ex = _Expander(rewriter, op)
         lb = ex.single(op.lowerBoundMap.data, lb_ops, op)
         ub = ex.single(op.upperBoundMap.data, ub_ops, op)
@@ -140,6 +162,12 @@ class LowerAffineApply(RewritePattern):
 def _access_indices(
     rewriter: PatternRewriter, op: Operation, m: AffineMap, operands
 ) -> list[SSAValue]:
+    check_operands(m, operands, op)
+    rank = len(op.memref.type.get_shape())  # pyright: ignore
+    if len(m.results) != rank:
+        raise LoopnestError(
+            f"map {m} gives {len(m.results)} indices for a memref of rank {rank}", op
+        )
     ex = _Expander(rewriter, op)
     dims = list(operands[: m.num_dims])
     syms = list(operands[m.num_dims :])

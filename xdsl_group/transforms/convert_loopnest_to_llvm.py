@@ -22,7 +22,11 @@ from xdsl_group.transforms.convert_func_to_llvm import ConvertFuncToLLVMPass
 from xdsl_group.transforms.convert_loopnest_to_affine import (
     ConvertLoopnestToAffinePass,
 )
-from xdsl_group.transforms.convert_memref_to_llvm import FinalizeMemrefToLLVMPass
+from xdsl_group.transforms.convert_memref_to_llvm import (
+    FinalizeMemrefToLLVMPass,
+    check_deallocs,
+    guard_allocations,
+)
 
 
 def lowering_passes(noalias: bool = False) -> list[ModulePass]:
@@ -55,8 +59,9 @@ class ConvertLoopnestToLLVMPass(ModulePass):
 
     First proves every access in bounds with the exact isl check of
     `loopnest-check-bounds` (native code has no bounds checks; an access that
-    leaves its memref for some iteration is refused, naming it and its range),
-    then runs `convert-loopnest-to-affine`, `convert-affine-to-scf`,
+    leaves its memref for some iteration is refused, naming it and its range)
+    and checks every `memref.dealloc` frees a `memref.alloc` buffer once,
+    after its last use, then runs `convert-loopnest-to-affine`, `convert-affine-to-scf`,
     `convert-scf-to-cf`, `finalize-memref-to-llvm`, `convert-arith-to-llvm`,
     `convert-cf-to-llvm`, `convert-func-to-llvm` and
     `reconcile-unrealized-casts`.  Accesses the proof does not cover
@@ -64,14 +69,20 @@ class ConvertLoopnestToLLVMPass(ModulePass):
     checked at run time (`xdsl_group.transforms.runtime_checks`).  Any op
     left that is not `llvm` is refused by name.  `noalias=true` marks memref arguments `noalias` (only valid
     when the caller passes non-overlapping buffers, as the JIT checks).
+    `checked-alloc=true` makes a failed `malloc` of a `memref.alloc` call
+    `@xdsl_group_alloc_failed(i64 bytes)` and return (the JIT then raises
+    `MemoryError`); without it, as in MLIR, a failed allocation is not checked.
     """
 
     name = "convert-loopnest-to-llvm"
 
     noalias: bool = False
 
+    checked_alloc: bool = False
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         check_bounds(op)
+        check_deallocs(op)
         # Only what the proof covers goes unchecked; an `in_bounds` mark in
         # the input is not trusted.
         for inner in op.walk():
@@ -81,3 +92,5 @@ class ConvertLoopnestToLLVMPass(ModulePass):
         for p in lowering_passes(self.noalias):
             p.apply(ctx, op)
         check_llvm_only(op)
+        if self.checked_alloc:
+            guard_allocations(op)

@@ -107,6 +107,10 @@ class _NestRaiser:
     ) -> list[AffineExpr]:
         """The results of `m` applied to `operands`.  Symbols bound to induction
         variables (xDSL's reading of `affine.load %A[%i + 1]`) are dims here."""
+        if len(operands) != m.num_dims + m.num_symbols:
+            raise NotRaisable(
+                f"'{user.name}' gives {len(operands)} operands to the map {m}", user
+            )
         exprs = [self.index_expr(v, user) for v in operands]
         dims, syms = exprs[: m.num_dims], exprs[m.num_dims :]
         try:
@@ -176,6 +180,11 @@ class _NestRaiser:
     ) -> tuple[AffineMap, list[SSAValue]]:
         if mem in self.value_map:
             raise NotRaisable(f"'{op.name}' accesses a memref defined in the nest", op)
+        rank = len(mem.type.get_shape())  # pyright: ignore
+        if len(exprs) != rank:
+            raise NotRaisable(
+                f"'{op.name}' gives {len(exprs)} indices for a memref of rank {rank}", op
+            )
         return self.dim_map(exprs)
 
     def body_op(self, op: Operation) -> list[Operation]:
