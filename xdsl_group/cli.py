@@ -18,8 +18,9 @@ from typing import Any, NoReturn
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import MemRefType, ModuleOp
-from xdsl.utils.exceptions import DiagnosticException
+from xdsl.dialects.builtin import AffineMapAttr, AffineSetAttr, MemRefType, ModuleOp, NoneAttr
+from xdsl.ir.affine import AffineBinaryOpExpr, AffineExpr
+from xdsl.utils.exceptions import DiagnosticException, ParseError
 
 from xdsl_group.errors import LoopnestError
 
@@ -94,6 +95,8 @@ def _parse_file(path: Path) -> ModuleOp:
     from xdsl_group.frontend.cli import read_source
 
     text = read_source(path)
+    if not text.strip():
+        raise LoopnestError(f"{path} is empty: expected an MLIR module")
     python_hint = LoopnestError(
         f"{path} is Python source, not MLIR: translate it first with "
         f"'xdsl-group import {path} -o FILE.mlir'"
@@ -101,15 +104,68 @@ def _parse_file(path: Path) -> ModuleOp:
     if path.suffix == ".py":
         raise python_hint
     try:
-        return xdsl_group.parse(text, str(path))
-    except LoopnestError:
+        module = xdsl_group.parse(text, str(path))
+    except LoopnestError as e:
         first = next((l.strip() for l in text.splitlines() if l.strip()
                       and not l.lstrip().startswith("#")), "")
         if _PYTHON_START.match(first):
             raise python_hint from None
+        if isinstance(e.__context__, ParseError):
+            raise LoopnestError(_parse_error_text(e.__context__)) from None
         raise
     except RecursionError:
         raise LoopnestError(f"{path}: the input nests too deeply to parse") from None
+    _check_affine_depth(module)
+    return module
+
+
+# Deeper affine expressions are refused: xDSL prints, lowers and evaluates
+# them recursively (a 1000-term index would exhaust Python's stack there).
+MAX_AFFINE_DEPTH = 100
+
+
+def _affine_depth(expr: AffineExpr) -> int:
+    deepest = 0
+    work = [(expr, 1)]
+    while work:
+        e, d = work.pop()
+        deepest = max(deepest, d)
+        if isinstance(e, AffineBinaryOpExpr):
+            work += [(e.lhs, d + 1), (e.rhs, d + 1)]
+    return deepest
+
+
+def _check_affine_depth(module: ModuleOp) -> None:
+    for op in module.walk():
+        for attr in (*op.properties.values(), *op.attributes.values()):
+            if isinstance(attr, AffineMapAttr):
+                exprs = attr.data.results
+            elif isinstance(attr, AffineSetAttr):
+                exprs = [e for c in attr.data.constraints for e in (c.lhs, c.rhs)]
+            else:
+                continue
+            for e in exprs:
+                if (d := _affine_depth(e)) > MAX_AFFINE_DEPTH:
+                    raise LoopnestError(
+                        f"an affine expression nests {d} levels deep; at most "
+                        f"{MAX_AFFINE_DEPTH} are supported",
+                        op,
+                    )
+
+
+def _parse_error_text(e: ParseError) -> str:
+    """MLIR's layout: `file:line:col: error: message`, the line, a caret."""
+    loc = e.span.get_location()
+    inp = e.span.input
+    start = inp.get_start_of_line(e.span.start)
+    line = inp.content[start : inp.get_end_of_line(e.span.start)]
+    if isinstance(line, bytes):
+        line = line.decode("utf-8", "replace")
+    line = line.split("\n")[0].rstrip("\r")
+    col = min(e.span.start - start, len(line))
+    caret = "".join(c if c == "\t" else " " for c in line[:col]) + "^"
+    message = e.msg.strip().splitlines()[0] if e.msg.strip() else "parse error"
+    return f"{loc.file}:{loc.line}:{loc.col}: error: {message}\n{line}\n{caret}"
 
 
 def _function(module: ModuleOp, path: Path, name: str) -> func.FuncOp:
@@ -117,6 +173,16 @@ def _function(module: ModuleOp, path: Path, name: str) -> func.FuncOp:
     for fn in functions:
         if fn.sym_name.data == name:
             return fn
+    lowered = [
+        op for op in module.walk()
+        if op.name == "llvm.func" and getattr(op, "sym_name", None) is not None
+        and op.sym_name.data == name  # pyright: ignore
+    ]
+    if lowered:
+        raise LoopnestError(
+            f"@{name} is an llvm.func after the pipeline; run takes func.func "
+            "functions (the JIT lowers them itself)"
+        )
     has = ", ".join(f"@{f.sym_name.data}" for f in functions) or "none"
     raise LoopnestError(f"no function @{name} in {path} (functions: {has})")
 
@@ -139,6 +205,11 @@ def _argument_types(fn: func.FuncOp) -> list[MemRefType]:
         what = f"@{name} argument #{i} %{names[i]}"
         if not isinstance(t, MemRefType):
             raise LoopnestError(f"{what} has type {t}; run passes memrefs only")
+        if not isinstance(t.layout, NoneAttr) or not isinstance(t.memory_space, NoneAttr):
+            raise LoopnestError(
+                f"{what} has type {t}; run passes memrefs with the default "
+                "(contiguous) layout and memory space only"
+            )
         if any(d < 0 for d in t.get_shape()):
             raise LoopnestError(
                 f"{what} has the dynamic shape {t}; run supports static shapes only"
@@ -347,7 +418,10 @@ def _run(args: argparse.Namespace) -> int:
     run_s = time.perf_counter() - t
 
     if args.save is not None:
-        _save(args.save, arrays)
+        try:
+            _save(args.save, arrays)
+        except OSError as e:
+            raise LoopnestError(f"cannot save to {args.save}: {e.strerror or e}") from None
     lines = [f"@{func_name} ({args.backend}) on {args.file}"]
     for i, arr in enumerate(arrays):
         total = float(np.sum(arr, dtype=np.float64))

@@ -153,6 +153,11 @@ def run_import(args: argparse.Namespace) -> int:
     if args.file == "-":
         source, filename = sys.stdin.read(), "<stdin>"
     else:
+        if Path(args.file).suffix == ".mlir":
+            raise LoopnestError(
+                f"{args.file} is MLIR, not Python: run it with "
+                f"'xdsl-group run {args.file} --func NAME'"
+            )
         source, filename = read_source(Path(args.file)), args.file
     module = from_python(
         source,

@@ -17,6 +17,7 @@ after a trailing operator continue on the next line, as on the slides.
 from __future__ import annotations
 
 import ast
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ from xdsl_group.errors import LoopnestError
 ELEMENT_TYPES: dict[str, Attribute] = {"f32": f32, "f64": f64, "i32": i32, "i64": i64}
 
 ArrayShapes = Mapping[str, Sequence[int | str]]
+
+_INDEX_MAX = 2**63 - 1
 
 # Python identifiers that are also MLIR value names (`%name`).
 _SSA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -686,6 +689,12 @@ def _shape(
         if v <= 0:
             raise _Refusal(f"array '{array}' has a dimension of size {v}; sizes must be positive", node)
         shape.append(v)
+    if math.prod(shape) > _INDEX_MAX:
+        raise _Refusal(
+            f"array '{array}' has {math.prod(shape)} elements, more than the index "
+            "type (64 bits) can address",
+            node,
+        )
     return shape
 
 
@@ -722,9 +731,10 @@ def from_python(
     try:
         tree = ast.parse(joined, filename)
     except SyntaxError as e:
-        line = e.lineno or 0
+        if not e.lineno:  # e.g. null bytes: about the file, not a line
+            raise LoopnestError(f"{filename}: {e.msg}") from None
         col = (e.offset or 1) + column_offset
-        raise PythonSourceError(e.msg, filename, line, col) from None
+        raise PythonSourceError(e.msg, filename, e.lineno, col) from None
     except ValueError as e:  # null bytes (Python < 3.12)
         raise LoopnestError(f"{filename}: {e}") from None
     except (RecursionError, MemoryError):
@@ -770,6 +780,8 @@ def _check_arguments(
             raise LoopnestError(f"size '{k}' must be an integer, got {v!r}")
         if v < 0:
             raise LoopnestError(f"size '{k}' must be non-negative, got {v}")
+        if v > _INDEX_MAX:
+            raise LoopnestError(f"size '{k}' = {v} does not fit in the index type (64 bits)")
     for k in arrays or {}:
         if not isinstance(k, str) or not k.isidentifier():
             raise LoopnestError(f"array name {k!r} is not a Python identifier")
