@@ -165,6 +165,8 @@ def _parse_error_text(e: ParseError) -> str:
     col = min(e.span.start - start, len(line))
     caret = "".join(c if c == "\t" else " " for c in line[:col]) + "^"
     message = e.msg.strip().splitlines()[0] if e.msg.strip() else "parse error"
+    if not inp.content[e.span.start :].strip():
+        message = f"unexpected end of file ({message})"
     return f"{loc.file}:{loc.line}:{loc.col}: error: {message}\n{line}\n{caret}"
 
 

@@ -122,6 +122,8 @@ def check_output_path(path: Path, inputs: Sequence[Path] = ()) -> None:
     if path.is_dir():
         raise LoopnestError(f"cannot write {path}: it is a directory")
     parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        raise LoopnestError(f"cannot write {path}: the directory {parent} does not exist")
     if not parent.is_dir():
         raise LoopnestError(f"cannot write {path}: {parent} is not a directory")
     import os
