@@ -23,6 +23,7 @@ from xdsl.ir.affine import AffineBinaryOpExpr, AffineExpr
 from xdsl.utils.exceptions import DiagnosticException, ParseError
 
 from xdsl_group.errors import LoopnestError
+from xdsl_group.frontend.python import MAX_AFFINE_DEPTH
 
 RUN_HELP = """\
 Run one function of a loopnest/MLIR file on numpy arrays and print, for each
@@ -119,11 +120,9 @@ def _parse_file(path: Path) -> ModuleOp:
     return module
 
 
-# Deeper affine expressions are refused: xDSL prints, lowers and evaluates
-# them recursively (a 1000-term index would exhaust Python's stack there).
-MAX_AFFINE_DEPTH = 100
-
-
+# Deeper affine expressions are refused (the frontend's limit): xDSL prints,
+# lowers and evaluates them recursively, and a 1000-term index would exhaust
+# Python's stack there.
 def _affine_depth(expr: AffineExpr) -> int:
     deepest = 0
     work = [(expr, 1)]
