@@ -303,17 +303,16 @@ def _load_inputs(
         what = f"{path}: @{name} argument #{i} %{names[i]} ({t})"
         if shape != want_shape:
             raise LoopnestError(f"{what} needs shape {want_shape}, the file has {shape}")
-        if dtype != want_dtype:
+        # The same numbers in the other byte order are converted exactly.
+        if dtype.newbyteorder("=") != want_dtype:
             raise LoopnestError(f"{what} needs dtype {want_dtype}, the file has {dtype}")
     arrays = []
-    for path in paths:
+    for path, t in zip(paths, types):
         try:
             arr = np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as e:
+        except (ValueError, OSError, EOFError) as e:  # e.g. truncated data
             raise LoopnestError(f"cannot load {path}: {_first_line(e)}") from None
-        # A file whose data is shorter than its header claims would be
-        # refused by np.load; make the array writable and native-ordered.
-        arrays.append(np.ascontiguousarray(arr))
+        arrays.append(np.ascontiguousarray(arr, dtype=numpy_dtype(t.element_type)))
     return arrays
 
 

@@ -173,6 +173,21 @@ def test_class6_dynamic_memref_named(tmp_path, capsys):
     )
 
 
+def test_class6_inputs_in_the_other_byte_order_are_converted(tmp_path, capsys):
+    path = tmp_path / "k.mlir"
+    path.write_text("func.func @f(%A: memref<4xf32>) {\n  func.return\n}\n")
+    np.save(tmp_path / "be.npy", np.array([1.5, -2.0, 3.25, 0.0], ">f4"))
+    status, out, err = _run(capsys, "run", str(path), "--func", "f", "--backend", "interp",
+                            "--inputs", str(tmp_path / "be.npy"), "--save", str(tmp_path / "out"))
+    assert status == 0, err
+    saved = np.load(tmp_path / "out" / "arg0.npy")
+    assert saved.dtype == np.float32
+    np.testing.assert_array_equal(saved, [1.5, -2.0, 3.25, 0.0])
+    np.save(tmp_path / "bei.npy", np.arange(4, dtype=">i4"))
+    status, out, err = _run(capsys, "run", str(path), "--func", "f", "--inputs", str(tmp_path / "bei.npy"))
+    assert status == 1 and "needs dtype float32, the file has >i4" in _one_line(err)
+
+
 def test_class6_short_form_affine_load_never_a_bare_assertion(tmp_path, capsys):
     # After a print/parse round trip `%A[%c0]` is a symbol map; whether the
     # interpreter runs it or not, the command prints a result or one line.
