@@ -805,6 +805,12 @@ def _translate(
     code: list[ast.stmt] = []
     defs: list[ast.FunctionDef] = []
     for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and any(
+            isinstance(t, ast.Tuple | ast.List)
+            and all(isinstance(e, ast.Name) for e in t.elts)
+            for t in stmt.targets
+        ):
+            raise _Refusal("assign one size per statement (N = 4), not a tuple", stmt)
         if _is_size_assignment(stmt) and not code and not defs:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             value = stmt.value
@@ -821,6 +827,8 @@ def _translate(
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
             continue  # module docstring
         elif isinstance(stmt, ast.FunctionDef):
+            if any(d.name == stmt.name for d in defs):
+                raise _Refusal(f"function '{stmt.name}' is defined twice", stmt)
             if code:
                 raise _Refusal("mixing a def with bare loop code is not supported", stmt)
             defs.append(stmt)
@@ -933,8 +941,8 @@ def _function(
     for p in names:
         if p in sizes:
             raise _Refusal(f"'{p}' is both an array and a size", node)
-    if len(set(names)) != len(names):
-        raise _Refusal("duplicate array name", node)
+    if dup := next((p for k, p in enumerate(names) if p in names[:k]), None):
+        raise _Refusal(f"duplicate array name '{dup}'", node)
     block = Block(arg_types=[t for _, t in params])
     for arg, p in zip(block.args, names):
         # MLIR value names are ASCII: other identifiers print as `%0`, ...
