@@ -394,6 +394,15 @@ def test_class9_from_python_arguments_refused(source, kwargs, message):
     assert message in str(info.value)
 
 
+def test_class9_given_names_are_read_as_python_reads_identifiers():
+    # `ﬁ` (a ligature) is the identifier `fi` to Python: a size, an array and
+    # a function name given with it are not ignored.
+    module = from_python("for i in range(ﬁ):\n    ﬀ[i] = 1.0\n",
+                         sizes={"ﬁ": 3}, arrays={"ﬀ": ("ﬁ",)}, name="ﬁx")
+    text = str(module)
+    assert "func.func @fix(%ff: memref<3xf32>)" in text and "range(3)" in text
+
+
 def test_class9_arrays_used_by_an_unannotated_parameter_are_fine():
     module = from_python("def f(A):\n    for i in range(4):\n        A[i] = 1\n",
                          arrays={"A": (4,)}, dtype="i32")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -677,8 +678,8 @@ def _shape(
             raise _Refusal(f"array '{array}': dimension {d!r} is not an int or size name", node)
         elif isinstance(d, int):
             v = d
-        elif d in sizes:
-            v = sizes[d]
+        elif _nfkc(d) in sizes:
+            v = sizes[_nfkc(d)]
         elif re.fullmatch(r"[A-Za-z_]\w*", d):
             raise _Refusal(f"unknown size '{d}' in the shape of array '{array}'{_SIZE_HINT}", node)
         else:
@@ -725,6 +726,10 @@ def from_python(
     Raises `LoopnestError` (`file:line:col: error: ...`) on anything unsupported.
     """
     _check_arguments(sizes, arrays, dtype, name)
+    # Python reads identifiers in NFKC form (`ﬁ` is `fi`); so are the names given.
+    sizes = {_nfkc(k): v for k, v in (sizes or {}).items()}
+    arrays = {_nfkc(k): v for k, v in arrays.items()} if arrays else None
+    name = _nfkc(name) if name is not None else None
     text, column_offset = _dedent(source)
     joined = join_continuations(text)
     translator = _Translator(filename, column_offset)
@@ -742,7 +747,7 @@ def from_python(
             f"{filename}: the source nests too deeply for Python's parser"
         ) from None
     try:
-        module = _translate(tree, translator, sizes or {}, arrays, dtype, name)
+        module = _translate(tree, translator, sizes, arrays, dtype, name)
     except _Refusal as r:
         node = r.node
         if node is None:  # about the arguments (sizes, arrays), not the source
@@ -764,6 +769,10 @@ def from_python(
 
         run_check(module)
     return module
+
+
+def _nfkc(identifier: str) -> str:
+    return unicodedata.normalize("NFKC", identifier)
 
 
 def _check_arguments(
