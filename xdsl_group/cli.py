@@ -545,7 +545,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as e:  # the boundary: one line, never a traceback
+    except SystemExit:
+        raise
+    except BaseException as e:  # the boundary: one line, never a traceback
+        # (BaseException: xDSL's ArgSpecParseError is one.)
         return report(e)
 
 

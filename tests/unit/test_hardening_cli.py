@@ -7,6 +7,7 @@ accepted options.  Bad inputs in bulk are in `test_cli_corpus.py`.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -152,6 +153,26 @@ def test_class6_huge_memref_refused_before_allocating(tmp_path, capsys, monkeypa
         "error: the arguments of @f need 40000000000 bytes (#0 %A: memref<100000x100000xf32>, "
         "40000000000 bytes), more than the 17179869184 bytes of memory of this machine"
     )
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="permissions do not apply to root")
+def test_class6_unreadable_files(tmp_path, capsys):
+    mlir = tmp_path / "k.mlir"
+    mlir.write_text("func.func @f(%A: memref<4xf32>) {\n  func.return\n}\n")
+    py = tmp_path / "k.py"
+    py.write_text("def f(A: f32[4]):\n    pass\n")
+    npy = tmp_path / "a.npy"
+    np.save(npy, np.zeros(4, np.float32))
+    for p in (mlir, py, npy):
+        p.chmod(0)
+    status, _, err = _run(capsys, "run", str(mlir), "--func", "f")
+    assert status == 1 and _one_line(err) == f"error: cannot read {mlir}: Permission denied"
+    status, _, err = _run(capsys, "import", str(py))
+    assert status == 1 and _one_line(err) == f"error: cannot read {py}: Permission denied"
+    mlir.chmod(0o644)
+    status, _, err = _run(capsys, "run", str(mlir), "--func", "f", "--inputs", str(npy))
+    assert status == 1 and _one_line(err) == f"error: cannot read {npy}: Permission denied"
 
 
 def test_class6_python_file_given_to_run(tmp_path, capsys):
