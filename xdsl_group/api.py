@@ -19,7 +19,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.interpreters.utils.ptr import RawPtr, TypedPtr
 from xdsl.interpreters.shaped_array import ShapedArray
 from xdsl.passes import PassPipeline
-from xdsl.utils.exceptions import DiagnosticException, ParseError
+from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
 
 from xdsl_group.context import all_passes, make_context
 from xdsl_group.errors import LoopnestError
@@ -68,8 +68,10 @@ def apply(module: ModuleOp, pipeline: str) -> ModuleOp:
     """
     try:
         passes = PassPipeline.parse_spec(all_passes(), pipeline)
+    except ArgSpecParseError as e:  # a BaseException in xDSL 0.74
+        raise LoopnestError(f"invalid pipeline '{pipeline}': {_last_line(e)}") from None
     except Exception as e:  # xDSL raises ValueError/Exception for bad specs
-        raise LoopnestError(f"invalid pipeline '{pipeline}': {e}") from None
+        raise LoopnestError(f"invalid pipeline '{pipeline}': {_last_line(e)}") from None
     result = module.clone()
     try:
         passes.apply(make_context(), result)
@@ -79,6 +81,12 @@ def apply(module: ModuleOp, pipeline: str) -> ModuleOp:
     except DiagnosticException as e:
         raise LoopnestError(_first_line(e)) from None
     return result
+
+
+def _last_line(e: BaseException) -> str:
+    """The message of an error printed with its source context (a caret line)."""
+    lines = [l.strip() for l in str(e).splitlines() if l.strip()]
+    return lines[-1] if lines else type(e).__name__
 
 
 def _first_line(e: Exception) -> str:

@@ -7,13 +7,23 @@ so new ones plug in without touching the others.
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import AffineMapAttr, AffineSetAttr, MemRefType, ModuleOp, NoneAttr
+from xdsl.ir.affine import AffineBinaryOpExpr, AffineExpr
+from xdsl.utils.exceptions import DiagnosticException, ParseError
+
+from xdsl_group.errors import LoopnestError
+from xdsl_group.frontend.python import MAX_AFFINE_DEPTH
 
 RUN_HELP = """\
 Run one function of a loopnest/MLIR file on numpy arrays and print, for each
@@ -29,6 +39,17 @@ Backends: `interp` is xDSL's interpreter (slow, bounds-checked); `jit`
 compiles to native code with llvmlite (the timing excludes compilation,
 reported separately).
 
+Everything is checked before the function runs: the function's arguments
+must be memrefs of static shape (f32, f64, i32, i64) that fit in memory, and
+it must return nothing; each --inputs file must be a .npy file of exactly its
+argument's shape and dtype (never unpickled); --save DIR must be writable.
+Results are printed, and saved, only if the call succeeds.  A Python file is
+translated first with `xdsl-group import`.
+
+Exit status: 0 on success; 1 when the input is refused or fails at run time
+(one `error:` line on stderr); 2 on a usage error or an internal error (one
+`internal error:` line: please report it).
+
 Example:
   xdsl-group run examples/conv2d.mlir --func conv2d --backend jit
 """
@@ -41,7 +62,9 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--inputs", nargs="+", type=Path, metavar="NPY", help="one .npy file per argument"
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    p.add_argument(
+        "--seed", type=_seed, default=None, help="seed of the random inputs (default 0)"
+    )
     p.add_argument(
         "-p", "--pipeline", default="", help="xdsl-opt pass pipeline applied before running"
     )
@@ -53,16 +76,204 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _random_inputs(fn: Any, seed: int) -> list[np.ndarray[Any, Any]]:
+def _seed(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"the seed must be non-negative, got {seed}")
+    return seed
+
+
+# -- the module and the function ----------------------------------------------
+
+_PYTHON_START = re.compile(r"(def|for|from|import|class)\s")
+
+
+def _parse_file(path: Path) -> ModuleOp:
+    import xdsl_group
+    from xdsl_group.frontend.cli import read_source
+
+    text = read_source(path)
+    if not text.strip():
+        raise LoopnestError(f"{path} is empty: expected an MLIR module")
+    python_hint = LoopnestError(
+        f"{path} is Python source, not MLIR: translate it first with "
+        f"'xdsl-group import {path} -o FILE.mlir'"
+    )
+    if path.suffix == ".py":
+        raise python_hint
+    try:
+        module = xdsl_group.parse(text, str(path))
+    except LoopnestError as e:
+        first = next((l.strip() for l in text.splitlines() if l.strip()
+                      and not l.lstrip().startswith("#")), "")
+        if _PYTHON_START.match(first):
+            raise python_hint from None
+        if isinstance(e.__context__, ParseError):
+            raise LoopnestError(_parse_error_text(e.__context__)) from None
+        raise
+    except RecursionError:
+        raise LoopnestError(f"{path}: the input nests too deeply to parse") from None
+    _check_affine_depth(module)
+    return module
+
+
+# Deeper affine expressions are refused (the frontend's limit): xDSL prints,
+# lowers and evaluates them recursively, and a 1000-term index would exhaust
+# Python's stack there.
+def _affine_depth(expr: AffineExpr) -> int:
+    deepest = 0
+    work = [(expr, 1)]
+    while work:
+        e, d = work.pop()
+        deepest = max(deepest, d)
+        if isinstance(e, AffineBinaryOpExpr):
+            work += [(e.lhs, d + 1), (e.rhs, d + 1)]
+    return deepest
+
+
+def _check_affine_depth(module: ModuleOp) -> None:
+    for op in module.walk():
+        for attr in (*op.properties.values(), *op.attributes.values()):
+            if isinstance(attr, AffineMapAttr):
+                exprs = attr.data.results
+            elif isinstance(attr, AffineSetAttr):
+                exprs = [e for c in attr.data.constraints for e in (c.lhs, c.rhs)]
+            else:
+                continue
+            for e in exprs:
+                if (d := _affine_depth(e)) > MAX_AFFINE_DEPTH:
+                    raise LoopnestError(
+                        f"an affine expression nests {d} levels deep; at most "
+                        f"{MAX_AFFINE_DEPTH} are supported",
+                        op,
+                    )
+
+
+def _parse_error_text(e: ParseError) -> str:
+    """MLIR's layout: `file:line:col: error: message`, the line, a caret."""
+    loc = e.span.get_location()
+    inp = e.span.input
+    start = inp.get_start_of_line(e.span.start)
+    line = inp.content[start : inp.get_end_of_line(e.span.start)]
+    if isinstance(line, bytes):
+        line = line.decode("utf-8", "replace")
+    line = line.split("\n")[0].rstrip("\r")
+    col = min(e.span.start - start, len(line))
+    caret = "".join(c if c == "\t" else " " for c in line[:col]) + "^"
+    message = e.msg.strip().splitlines()[0] if e.msg.strip() else "parse error"
+    if not inp.content[e.span.start :].strip():
+        message = f"unexpected end of file ({message})"
+    return f"{loc.file}:{loc.line}:{loc.col}: error: {message}\n{line}\n{caret}"
+
+
+def _function(module: ModuleOp, path: Path, name: str) -> func.FuncOp:
+    functions = [op for op in module.walk() if isinstance(op, func.FuncOp)]
+    for fn in functions:
+        if fn.sym_name.data == name:
+            return fn
+    lowered = [
+        op for op in module.walk()
+        if op.name == "llvm.func" and getattr(op, "sym_name", None) is not None
+        and op.sym_name.data == name  # pyright: ignore
+    ]
+    if lowered:
+        raise LoopnestError(
+            f"@{name} is an llvm.func after the pipeline; run takes func.func "
+            "functions (the JIT lowers them itself)"
+        )
+    has = ", ".join(f"@{f.sym_name.data}" for f in functions) or "none"
+    raise LoopnestError(f"no function @{name} in {path} (functions: {has})")
+
+
+def _argument_types(fn: func.FuncOp) -> list[MemRefType]:
+    """The memref types of `fn`'s arguments, refusing what `run` cannot pass."""
+    from xdsl_group.api import numpy_dtype
+
+    name = fn.sym_name.data
+    if not fn.body.blocks:
+        raise LoopnestError(f"@{name} is a declaration without a body")
+    if fn.function_type.outputs.data:
+        raise LoopnestError(
+            f"@{name} returns values; run calls functions that write their "
+            "results into memref arguments"
+        )
+    names = _argument_names(fn)
+    types: list[MemRefType] = []
+    for i, t in enumerate(fn.function_type.inputs.data):
+        what = f"@{name} argument #{i} %{names[i]}"
+        if not isinstance(t, MemRefType):
+            raise LoopnestError(f"{what} has type {t}; run passes memrefs only")
+        if not isinstance(t.layout, NoneAttr) or not isinstance(t.memory_space, NoneAttr):
+            raise LoopnestError(
+                f"{what} has type {t}; run passes memrefs with the default "
+                "(contiguous) layout and memory space only"
+            )
+        if any(d < 0 for d in t.get_shape()):
+            raise LoopnestError(
+                f"{what} has the dynamic shape {t}; run supports static shapes only"
+            )
+        try:
+            numpy_dtype(t.element_type)
+        except ValueError:
+            raise LoopnestError(
+                f"{what} has element type {t.element_type}; run supports f32, f64, "
+                "i32 and i64"
+            ) from None
+        types.append(t)
+    return types
+
+
+def _argument_names(fn: func.FuncOp) -> list[str]:
+    args = fn.body.blocks[0].args if fn.body.blocks else ()
+    n = len(fn.function_type.inputs.data)
+    return [
+        (args[i].name_hint if i < len(args) else None) or f"arg{i}" for i in range(n)
+    ]
+
+
+def _nbytes(t: MemRefType) -> int:
+    from xdsl_group.api import numpy_dtype
+
+    return math.prod(t.get_shape()) * numpy_dtype(t.element_type).itemsize
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _check_memory(fn: func.FuncOp, types: Sequence[MemRefType]) -> None:
+    """Refuse arguments that cannot fit in memory, before allocating them."""
+    limit = _physical_memory()
+    total = sum(_nbytes(t) for t in types)
+    if limit is None or total <= limit:
+        return
+    i, t = max(enumerate(types), key=lambda it: _nbytes(it[1]))
+    raise LoopnestError(
+        f"the arguments of @{fn.sym_name.data} need {total} bytes (#{i} "
+        f"%{_argument_names(fn)[i]}: {t}, {_nbytes(t)} bytes), more than the "
+        f"{limit} bytes of memory of this machine"
+    )
+
+
+# -- the arrays -----------------------------------------------------------------
+
+
+def _random_inputs(
+    fn: func.FuncOp, types: Sequence[MemRefType], seed: int
+) -> list[np.ndarray[Any, Any]]:
     from xdsl_group.api import numpy_dtype
     from xdsl_group.jit import written_arguments
 
     rng = np.random.default_rng(seed)
     written = written_arguments(fn)
     arrays = []
-    for i, t in enumerate(fn.function_type.inputs.data):
-        if not hasattr(t, "get_shape"):
-            raise ValueError(f"argument #{i} has type {t}; only memrefs are supported")
+    for i, t in enumerate(types):
         dtype = numpy_dtype(t.element_type)
         shape = tuple(t.get_shape())
         if i in written:
@@ -74,52 +285,155 @@ def _random_inputs(fn: Any, seed: int) -> list[np.ndarray[Any, Any]]:
     return arrays
 
 
+def _load_inputs(
+    fn: func.FuncOp, types: Sequence[MemRefType], paths: Sequence[Path]
+) -> list[np.ndarray[Any, Any]]:
+    """Each .npy file, checked against its argument's type before its data is read."""
+    from xdsl_group.api import numpy_dtype
+
+    name = fn.sym_name.data
+    if len(paths) != len(types):
+        raise LoopnestError(
+            f"@{name} takes {len(types)} arrays, --inputs gives {len(paths)}"
+        )
+    names = _argument_names(fn)
+    headers = [_npy_header(p) for p in paths]
+    for i, ((shape, dtype), t, path) in enumerate(zip(headers, types, paths)):
+        want_shape, want_dtype = tuple(t.get_shape()), numpy_dtype(t.element_type)
+        what = f"{path}: @{name} argument #{i} %{names[i]} ({t})"
+        if shape != want_shape:
+            raise LoopnestError(f"{what} needs shape {want_shape}, the file has {shape}")
+        # The same numbers in the other byte order are converted exactly.
+        if dtype.newbyteorder("=") != want_dtype:
+            raise LoopnestError(f"{what} needs dtype {want_dtype}, the file has {dtype}")
+    arrays = []
+    for path, t in zip(paths, types):
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as e:  # e.g. truncated data
+            raise LoopnestError(f"cannot load {path}: {_first_line(e)}") from None
+        arrays.append(np.ascontiguousarray(arr, dtype=numpy_dtype(t.element_type)))
+    return arrays
+
+
+def _npy_header(path: Path) -> tuple[tuple[int, ...], np.dtype[Any]]:
+    """Shape and dtype from a .npy header (the data is not read)."""
+    fmt = np.lib.format
+    try:
+        with open(path, "rb") as f:
+            try:
+                version = fmt.read_magic(f)
+            except ValueError:
+                raise LoopnestError(f"{path} is not a .npy file") from None
+            readers = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}
+            if version not in readers:
+                raise LoopnestError(f"{path}: unsupported .npy format version {version}")
+            shape, _, dtype = readers[version](f)
+    except OSError as e:
+        raise LoopnestError(f"cannot read {path}: {e.strerror or e}") from None
+    except ValueError as e:
+        raise LoopnestError(f"{path}: bad .npy header: {_first_line(e)}") from None
+    if dtype.hasobject:
+        raise LoopnestError(
+            f"{path} holds Python objects (pickled data), which are never loaded; "
+            "give numeric arrays"
+        )
+    return tuple(shape), dtype
+
+
+# -- --save -------------------------------------------------------------------
+
+
+def _check_save_dir(path: Path, count: int) -> None:
+    """Refuse, before running, a --save directory that cannot be written."""
+    if path.exists() and not path.is_dir():
+        raise LoopnestError(f"cannot save to {path}: it exists and is not a directory")
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise LoopnestError(f"cannot save to {path}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise LoopnestError(f"cannot save to {path}: {existing} is not writable")
+    for i in range(count):
+        target = path / f"arg{i}.npy"
+        if target.is_dir() or (target.exists() and not os.access(target, os.W_OK)):
+            raise LoopnestError(f"cannot save to {path}: {target} cannot be overwritten")
+
+
+def _save(path: Path, arrays: Sequence[np.ndarray[Any, Any]]) -> None:
+    """All of DIR/argN.npy or none: temporary files first, renamed at the end."""
+    import tempfile
+
+    path.mkdir(parents=True, exist_ok=True)
+    temps: list[tuple[str, Path]] = []
+    try:
+        for i, arr in enumerate(arrays):
+            fd, tmp = tempfile.mkstemp(dir=path, prefix=f".arg{i}.", suffix=".npy")
+            temps.append((tmp, path / f"arg{i}.npy"))
+            with os.fdopen(fd, "wb") as f:
+                np.save(f, arr, allow_pickle=False)
+        for tmp, target in temps:
+            os.replace(tmp, target)
+    except BaseException:
+        for tmp, _ in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        raise
+
+
+# -- run ------------------------------------------------------------------------
+
+
 def _run(args: argparse.Namespace) -> int:
     import xdsl_group
-    from xdsl_group.api import find_function
 
-    module = xdsl_group.parse(args.file.read_text(), str(args.file))
+    if args.inputs and args.seed is not None:
+        raise LoopnestError("--seed has no effect with --inputs")
+    func_name = args.func[1:] if args.func.startswith("@") else args.func
+    module = _parse_file(args.file)
     if args.pipeline:
         module = xdsl_group.apply(module, args.pipeline)
-    fn = find_function(module, args.func)
+    fn = _function(module, args.file, func_name)
+    types = _argument_types(fn)
+    if args.save is not None:
+        _check_save_dir(args.save, len(types))
+    _check_memory(fn, types)
     if args.inputs:
-        arrays = [np.load(p) for p in args.inputs]
+        arrays = _load_inputs(fn, types, args.inputs)
     else:
-        arrays = _random_inputs(fn, args.seed)
-    args_ = fn.body.blocks[0].args if fn.body.blocks else ()
-    names = [a.name_hint or f"arg{i}" for i, a in enumerate(args_)]
+        arrays = _random_inputs(fn, types, args.seed or 0)
+    names = _argument_names(fn)
 
     compile_s = 0.0
     if args.backend == "jit":
         t = time.perf_counter()
-        runner = xdsl_group.jit(module, args.func)
+        runner = xdsl_group.jit(module, func_name)
         compile_s = time.perf_counter() - t
-        from xdsl_group.api import check_arguments
-
-        check_arguments(fn, tuple(arrays))
         call = lambda: runner(*arrays)  # noqa: E731
     else:
-        call = lambda: xdsl_group.interpret(module, args.func, *arrays)  # noqa: E731
+        call = lambda: xdsl_group.interpret(module, func_name, *arrays)  # noqa: E731
     t = time.perf_counter()
     call()
     run_s = time.perf_counter() - t
 
-    print(f"@{args.func} ({args.backend}) on {args.file}")
+    if args.save is not None:
+        try:
+            _save(args.save, arrays)
+        except OSError as e:
+            raise LoopnestError(f"cannot save to {args.save}: {e.strerror or e}") from None
+    lines = [f"@{func_name} ({args.backend}) on {args.file}"]
     for i, arr in enumerate(arrays):
-        name = names[i] if i < len(names) else f"arg{i}"
         total = float(np.sum(arr, dtype=np.float64))
         absolute = float(np.sum(np.abs(arr), dtype=np.float64))
-        print(
-            f"  #{i} %{name}: shape {tuple(arr.shape)} {arr.dtype} "
+        lines.append(
+            f"  #{i} %{names[i]}: shape {tuple(arr.shape)} {arr.dtype} "
             f"sum {total:.6g} abs-sum {absolute:.6g}"
         )
     if args.backend == "jit":
-        print(f"  compile {compile_s * 1e3:.1f} ms")
-    print(f"  run {run_s * 1e3:.3f} ms")
-    if args.save:
-        args.save.mkdir(parents=True, exist_ok=True)
-        for i, arr in enumerate(arrays):
-            np.save(args.save / f"arg{i}.npy", arr)
+        lines.append(f"  compile {compile_s * 1e3:.1f} ms")
+    lines.append(f"  run {run_s * 1e3:.3f} ms")
+    sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
 
@@ -132,8 +446,15 @@ SUBCOMMANDS: dict[str, tuple[str, str, AddArguments, Run]] = {
 }
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    """Usage errors as one line (`xdsl-group run: error: ...`), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="xdsl-group",
         description="Neural-network operators as loop nests: run and inspect them.",
     )
@@ -153,17 +474,82 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from xdsl_group.errors import LoopnestError
+# Errors a user's input or data can cause at run time (the JIT's run-time
+# checks raise the last three): their message is the diagnostic, status 1.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    OSError,
+    ZeroDivisionError,
+    OverflowError,
+    IndexError,
+)
 
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _interpreted_op(e: BaseException) -> str | None:
+    """The op xDSL's interpreter was running when `e` was raised, if known.
+
+    The interpreter attaches a note printing the module with the failing op
+    underlined; the first note is the innermost op.
+    """
+    notes: list[str] = getattr(e, "__notes__", [])
+    if not notes:
+        return None
+    lines = notes[0].splitlines()
+    for k in range(1, len(lines)):
+        if re.fullmatch(r"\s*\^+-*", lines[k]):
+            if m := re.search(r'"([A-Za-z_][\w$.]*)"\(', lines[k - 1]):
+                return m.group(1)
+    return None
+
+
+def report(e: BaseException) -> int:
+    """Print `e` as one diagnostic line on stderr; the exit status.
+
+    1 for refusals and errors the input explains; 2 for anything else (an
+    internal error: a bug to report, never shown as a traceback).
+    """
+    if isinstance(e, LoopnestError):
+        message = str(e)
+    elif isinstance(e, DiagnosticException):
+        message = _first_line(e)
+        if not message.startswith("error: ") and ": error: " not in message:
+            message = f"error: {message}"
+    elif isinstance(e, RecursionError):
+        message = "error: the input nests too deeply (Python's recursion limit was reached)"
+    elif isinstance(e, MemoryError):
+        message = f"error: out of memory{': ' + str(e) if str(e) else ''}"
+    elif isinstance(e, EXPECTED_ERRORS):
+        message = f"error: {_first_line(e)}"
+    else:
+        where = _interpreted_op(e)
+        message = f"internal error: {type(e).__name__}: {_first_line(e)}"
+        if where:
+            message += f" (interpreting '{where}')"
+        print(message, file=sys.stderr)
+        return 2
+    print(message, file=sys.stderr)
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The `xdsl-group` command: 0 on success, 1 on a refusal or bad input, 2
+    on a usage or internal error.  Output is written only on success."""
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except LoopnestError as e:
-        print(str(e), file=sys.stderr)
-    except (ValueError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-    return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except SystemExit:
+        raise
+    except BaseException as e:  # the boundary: one line, never a traceback
+        # (BaseException: xDSL's ArgSpecParseError is one.)
+        return report(e)
 
 
 if __name__ == "__main__":

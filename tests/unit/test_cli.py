@@ -55,7 +55,7 @@ def test_errors_are_one_line(capsys, tmp_path):
     bad = tmp_path / "bad.npy"
     np.save(bad, np.zeros(3, np.float32))
     assert main(["run", CONV, "--func", "conv2d_grouped", "--inputs", str(bad)]) == 1
-    assert "takes 3 arrays, 1 were given" in capsys.readouterr().err
+    assert "takes 3 arrays, --inputs gives 1" in capsys.readouterr().err
 
 
 def test_installed_command():

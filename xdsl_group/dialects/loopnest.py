@@ -681,6 +681,14 @@ class ForOp(IRDLOperation):
         if name is None:
             name = parser.parse_optional_identifier()
         if name is None:
+            # xDSL lexes a string with non-ASCII escapes (`"\C3\A9"`, how
+            # the printer spells `é`) as bytes: decode them back.
+            raw = parser.parse_optional_bytes_literal()
+            try:
+                name = raw.decode() if raw is not None else None
+            except UnicodeDecodeError:
+                parser.raise_error("the loop name is not valid UTF-8", name_pos)
+        if name is None:
             parser.raise_error("expected a loop name (identifier or string)", name_pos)
         iv = parser.parse_argument(expect_type=False)
         parser.parse_keyword("in")

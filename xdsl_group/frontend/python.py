@@ -17,7 +17,9 @@ after a trailing operator continue on the next line, as on the slides.
 from __future__ import annotations
 
 import ast
+import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -46,6 +48,11 @@ from xdsl_group.errors import LoopnestError
 ELEMENT_TYPES: dict[str, Attribute] = {"f32": f32, "f64": f64, "i32": i32, "i64": i64}
 
 ArrayShapes = Mapping[str, Sequence[int | str]]
+
+_INDEX_MAX = 2**63 - 1
+
+# Python identifiers that are also MLIR value names (`%name`).
+_SSA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class PythonSourceError(LoopnestError):
@@ -111,10 +118,24 @@ def join_continuations(source: str) -> str:
             continue
         pending = False
         # The last statement cannot continue: leave it for Python to report.
-        if k < last_code and code.strip() and _TRAILING_OPERATOR.search(code):
+        if (
+            k < last_code
+            and code.strip()
+            and _TRAILING_OPERATOR.search(code)
+            and not _is_complete_statement(code)
+        ):
             out[k] = code + " \\"
             pending = True
     return "\n".join(out)
+
+
+def _is_complete_statement(code: str) -> bool:
+    """Whether `code` alone parses (`from numpy import *` does, `A[i] +=` not)."""
+    try:
+        ast.parse(code.strip())
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _dedent(source: str) -> tuple[str, int]:
@@ -132,7 +153,49 @@ def _dedent(source: str) -> tuple[str, int]:
 # --------------------------------------------------------------------------
 
 
+# Indices, bounds and sizes deeper than this are refused: affine expressions
+# are trees, and xDSL's affine parser and printer recurse on them.
+MAX_AFFINE_DEPTH = 100
+
+
+def _depth(node: ast.AST) -> int:
+    """Nesting depth of an expression tree, without recursion."""
+    deepest = 0
+    work = [(node, 1)]
+    while work:
+        n, d = work.pop()
+        deepest = max(deepest, d)
+        work += [(c, d + 1) for c in ast.iter_child_nodes(n)]
+    return deepest
+
+
+def _check_depth(node: ast.expr, what: str) -> None:
+    if (d := _depth(node)) > MAX_AFFINE_DEPTH:
+        raise _Refusal(
+            f"{what} nests {d} levels deep; at most {MAX_AFFINE_DEPTH} are supported",
+            node,
+        )
+
+
+def _source_text(node: ast.AST, limit: int = 60) -> str:
+    """`node` as source for a message, shortened (and safe on deep trees)."""
+    if _depth(node) > MAX_AFFINE_DEPTH:
+        return "<expression>"
+    text = ast.unparse(node).split("\n")[0]
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _fits(value: int, elem: Attribute) -> bool:
+    width = 32 if elem == i32 else 64
+    return -(2 ** (width - 1)) <= value < 2 ** (width - 1)
+
+
 def _size_value(node: ast.expr, sizes: Mapping[str, int]) -> int:
+    _check_depth(node, "the size expression")
+    return _size_value_of(node, sizes)
+
+
+def _size_value_of(node: ast.expr, sizes: Mapping[str, int]) -> int:
     match node:
         case ast.Constant(value=bool()):
             raise _Refusal("expected an integer size, got a boolean", node)
@@ -143,9 +206,9 @@ def _size_value(node: ast.expr, sizes: Mapping[str, int]) -> int:
                 return sizes[name]
             raise _Refusal(f"unknown size '{name}'{_SIZE_HINT}", node)
         case ast.UnaryOp(op=ast.USub(), operand=a):
-            return -_size_value(a, sizes)
+            return -_size_value_of(a, sizes)
         case ast.BinOp(left=l, op=op, right=r):
-            a, b = _size_value(l, sizes), _size_value(r, sizes)
+            a, b = _size_value_of(l, sizes), _size_value_of(r, sizes)
             match op:
                 case ast.Add():
                     return a + b
@@ -207,6 +270,10 @@ class _Translator:
 
     def affine(self, node: ast.expr, scope: _Scope) -> AffineExpr:
         """An index or bound: dims are the enclosing loops, outermost first."""
+        _check_depth(node, "the index or bound")
+        return self._affine(node, scope)
+
+    def _affine(self, node: ast.expr, scope: _Scope) -> AffineExpr:
         match node:
             case ast.Constant(value=bool()):
                 pass
@@ -225,11 +292,11 @@ class _Translator:
                     )
                 raise _Refusal(f"unknown size '{name}'{_SIZE_HINT}", node)
             case ast.UnaryOp(op=ast.USub(), operand=a):
-                return -self.affine(a, scope)
+                return -self._affine(a, scope)
             case ast.UnaryOp(op=ast.UAdd(), operand=a):
-                return self.affine(a, scope)
+                return self._affine(a, scope)
             case ast.BinOp(left=l, op=op, right=r):
-                a, b = self.affine(l, scope), self.affine(r, scope)
+                a, b = self._affine(l, scope), self._affine(r, scope)
                 match op:
                     case ast.Add():
                         return a + b
@@ -241,21 +308,21 @@ class _Translator:
                         if isinstance(b, AffineConstantExpr):
                             return a * b.value
                         raise _Refusal(
-                            f"'{ast.unparse(node)}' is not affine: it multiplies "
+                            f"'{_source_text(node)}' is not affine: it multiplies "
                             "two loop-dependent expressions",
                             node,
                         )
                     case ast.FloorDiv() | ast.Mod():
                         if not (isinstance(b, AffineConstantExpr) and b.value > 0):
                             raise _Refusal(
-                                f"'{ast.unparse(node)}' is not affine: the divisor "
+                                f"'{_source_text(node)}' is not affine: the divisor "
                                 "must be a positive constant",
                                 node,
                             )
                         return a // b.value if isinstance(op, ast.FloorDiv) else a % b.value
                     case ast.Div():
                         raise _Refusal(
-                            f"'{ast.unparse(node)}': use '//' for integer division "
+                            f"'{_source_text(node)}': use '//' for integer division "
                             "in indices and bounds",
                             node,
                         )
@@ -266,7 +333,7 @@ class _Translator:
                     node,
                 )
         raise _Refusal(
-            f"'{ast.unparse(node)}' is not an affine expression of loop variables "
+            f"'{_source_text(node)}' is not an affine expression of loop variables "
             "and sizes (allowed: + - *, // and % by positive constants)",
             node,
         )
@@ -322,6 +389,54 @@ class _Translator:
     def value(
         self, node: ast.expr, scope: _Scope, block: Block, elem: Attribute
     ) -> SSAValue:
+        """Emit the arith ops of a right-hand side, operands first.
+
+        The walk keeps its own stack: a sum of a thousand terms is a left-deep
+        tree a thousand levels deep, beyond Python's recursion limit.
+        """
+        is_float = elem in (f32, f64)
+        results: list[SSAValue] = []
+        # (node, True) once its operands are on `results`.
+        work: list[tuple[ast.expr, bool]] = [(node, False)]
+        while work:
+            n, ready = work.pop()
+            if ready:
+                if isinstance(n, ast.UnaryOp):
+                    results.append(self._negate(results.pop(), n, block, elem))
+                else:
+                    assert isinstance(n, ast.BinOp)
+                    kind = _binary_op(n.op, is_float)
+                    assert kind is not None
+                    b, a = results.pop(), results.pop()
+                    results.append(self._emit(block, kind(a, b), n))
+                continue
+            match n:
+                case ast.UnaryOp(op=ast.UAdd(), operand=a):
+                    work.append((a, False))
+                case ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=int(c) | float(c))) if not isinstance(c, bool):
+                    results.append(self.leaf_value(ast.copy_location(ast.Constant(-c), n), scope, block, elem))
+                case ast.UnaryOp(op=ast.USub(), operand=a):
+                    work += [(n, True), (a, False)]
+                case ast.BinOp(left=l, op=op, right=r) if _binary_op(op, is_float) is not None:
+                    work += [(n, True), (r, False), (l, False)]
+                case _:
+                    results.append(self.leaf_value(n, scope, block, elem))
+        (result,) = results
+        return result
+
+    def _negate(self, v: SSAValue, node: ast.expr, block: Block, elem: Attribute) -> SSAValue:
+        if elem in (f32, f64):
+            # x * -1.0 is exactly -x (signed zeros included) and, unlike
+            # arith.negf, runs in xDSL's interpreter.
+            minus_one = self._emit(block, arith.ConstantOp(FloatAttr(-1.0, elem)), node)  # pyright: ignore
+            return self._emit(block, arith.MulfOp(v, minus_one), node)
+        zero = self._emit(block, arith.ConstantOp(IntegerAttr(0, elem)), node)  # pyright: ignore
+        return self._emit(block, arith.SubiOp(zero, v), node)
+
+    def leaf_value(
+        self, node: ast.expr, scope: _Scope, block: Block, elem: Attribute
+    ) -> SSAValue:
+        """A literal, a size or an array element (anything else is refused)."""
         is_float = elem in (f32, f64)
         match node:
             case ast.Constant(value=bool()):
@@ -330,6 +445,8 @@ class _Translator:
                 if is_float:
                     attr: Attribute = FloatAttr(float(v), elem)  # pyright: ignore
                 elif isinstance(v, int):
+                    if not _fits(v, elem):
+                        raise _Refusal(f"integer literal {v} does not fit in {elem}", node)
                     attr = IntegerAttr(v, elem)  # pyright: ignore
                 else:
                     raise _Refusal(
@@ -338,7 +455,7 @@ class _Translator:
                 return self._emit(block, arith.ConstantOp(attr), node)  # pyright: ignore
             case ast.Name(id=name):
                 if name in scope.sizes:
-                    return self.value(
+                    return self.leaf_value(
                         ast.copy_location(ast.Constant(scope.sizes[name]), node),
                         scope, block, elem,
                     )
@@ -361,29 +478,10 @@ class _Translator:
                         node,
                     )
                 return self._emit(block, load, node)
-            case ast.UnaryOp(op=ast.UAdd(), operand=a):
-                return self.value(a, scope, block, elem)
-            case ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=int(c) | float(c))) if not isinstance(c, bool):
-                return self.value(ast.copy_location(ast.Constant(-c), node), scope, block, elem)
-            case ast.UnaryOp(op=ast.USub(), operand=a):
-                v = self.value(a, scope, block, elem)
-                if is_float:
-                    # x * -1.0 is exactly -x (signed zeros included) and, unlike
-                    # arith.negf, runs in xDSL's interpreter.
-                    minus_one = self._emit(block, arith.ConstantOp(FloatAttr(-1.0, elem)), node)  # pyright: ignore
-                    return self._emit(block, arith.MulfOp(v, minus_one), node)
-                zero = self._emit(block, arith.ConstantOp(IntegerAttr(0, elem)), node)  # pyright: ignore
-                return self._emit(block, arith.SubiOp(zero, v), node)
-            case ast.BinOp(left=l, op=op, right=r):
-                kind = _binary_op(op, is_float)
-                if kind is None:
-                    pass
-                else:
-                    a = self.value(l, scope, block, elem)
-                    b = self.value(r, scope, block, elem)
-                    return self._emit(block, kind(a, b), node)
+            case _:
+                pass
         raise _Refusal(
-            f"unsupported expression '{ast.unparse(node)}' (allowed: array "
+            f"unsupported expression '{_source_text(node)}' (allowed: array "
             "elements, numbers, sizes, + - * and unary -"
             + (", /" if is_float else "")
             + ")",
@@ -474,7 +572,7 @@ class _Translator:
         for_op = ForOp(name, lb_map, ub_map, operands, step)
         self._at(for_op, stmt)
         iv = for_op.induction_variable
-        iv.name_hint = name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else None
+        iv.name_hint = name if _SSA_NAME.fullmatch(name) else None
         body = for_op.body.block
         terminator = body.last_op
         assert terminator is not None
@@ -543,8 +641,7 @@ def _describe(stmt: ast.stmt) -> str:
     }.get(type(stmt))
     if keyword:
         return keyword
-    first = ast.unparse(stmt).split("\n")[0]
-    return first if len(first) <= 40 else first[:37] + "..."
+    return _source_text(stmt, 40)
 
 
 # --------------------------------------------------------------------------
@@ -581,8 +678,8 @@ def _shape(
             raise _Refusal(f"array '{array}': dimension {d!r} is not an int or size name", node)
         elif isinstance(d, int):
             v = d
-        elif d in sizes:
-            v = sizes[d]
+        elif _nfkc(d) in sizes:
+            v = sizes[_nfkc(d)]
         elif re.fullmatch(r"[A-Za-z_]\w*", d):
             raise _Refusal(f"unknown size '{d}' in the shape of array '{array}'{_SIZE_HINT}", node)
         else:
@@ -593,6 +690,12 @@ def _shape(
         if v <= 0:
             raise _Refusal(f"array '{array}' has a dimension of size {v}; sizes must be positive", node)
         shape.append(v)
+    if math.prod(shape) > _INDEX_MAX:
+        raise _Refusal(
+            f"array '{array}' has {math.prod(shape)} elements, more than the index "
+            "type (64 bits) can address",
+            node,
+        )
     return shape
 
 
@@ -600,7 +703,7 @@ def from_python(
     source: str,
     sizes: Mapping[str, int] | None = None,
     arrays: ArrayShapes | None = None,
-    dtype: str = "f32",
+    dtype: str | None = None,
     name: str | None = None,
     *,
     filename: str = "<python>",
@@ -608,27 +711,43 @@ def from_python(
 ) -> ModuleOp:
     """Translate Python loop code into a verified `loopnest` module.
 
-    `sizes` override integer assignments at the top of the source.  `arrays`
-    gives shapes (ints or size names) of bare code's arrays, which become the
-    parameters of `func.func @kernel` (or `@name`) in that order; `dtype` is
-    their element type.  A `def` keeps its name and parameter order; its
+    `sizes` (non-negative integers named by identifiers) override integer
+    assignments at the top of the source.  `arrays` gives shapes (ints or size
+    names) of bare code's arrays, which become the parameters of
+    `func.func @kernel` (or `@name`) in that order; `dtype` is their element
+    type (default f32).  A `def` keeps its name and parameter order; its
     parameters are annotated like `f32[CO, OH, OW]` (unannotated ones take
     their shape from `arrays`).  Unless `check_bounds=False`, every access is
     proved in bounds (`loopnest-check-bounds`).
 
+    An argument that would have no effect (an `arrays` entry no parameter
+    takes, `name` or `dtype` for a def) is refused rather than ignored.
+
     Raises `LoopnestError` (`file:line:col: error: ...`) on anything unsupported.
     """
+    _check_arguments(sizes, arrays, dtype, name)
+    # Python reads identifiers in NFKC form (`ﬁ` is `fi`); so are the names given.
+    sizes = {_nfkc(k): v for k, v in (sizes or {}).items()}
+    arrays = {_nfkc(k): v for k, v in arrays.items()} if arrays else None
+    name = _nfkc(name) if name is not None else None
     text, column_offset = _dedent(source)
     joined = join_continuations(text)
     translator = _Translator(filename, column_offset)
     try:
         tree = ast.parse(joined, filename)
     except SyntaxError as e:
-        line = e.lineno or 0
+        if not e.lineno:  # e.g. null bytes: about the file, not a line
+            raise LoopnestError(f"{filename}: {e.msg}") from None
         col = (e.offset or 1) + column_offset
-        raise PythonSourceError(e.msg, filename, line, col) from None
+        raise PythonSourceError(e.msg, filename, e.lineno, col) from None
+    except ValueError as e:  # null bytes (Python < 3.12)
+        raise LoopnestError(f"{filename}: {e}") from None
+    except (RecursionError, MemoryError):
+        raise LoopnestError(
+            f"{filename}: the source nests too deeply for Python's parser"
+        ) from None
     try:
-        module = _translate(tree, translator, sizes or {}, arrays, dtype, name)
+        module = _translate(tree, translator, sizes, arrays, dtype, name)
     except _Refusal as r:
         node = r.node
         if node is None:  # about the arguments (sizes, arrays), not the source
@@ -652,21 +771,55 @@ def from_python(
     return module
 
 
+def _nfkc(identifier: str) -> str:
+    return unicodedata.normalize("NFKC", identifier)
+
+
+def _check_arguments(
+    sizes: Mapping[str, int] | None,
+    arrays: ArrayShapes | None,
+    dtype: str | None,
+    name: str | None,
+) -> None:
+    """Refuse arguments the source could never refer to."""
+    for k, v in (sizes or {}).items():
+        if not isinstance(k, str) or not k.isidentifier():
+            raise LoopnestError(f"size name {k!r} is not a Python identifier")
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise LoopnestError(f"size '{k}' must be an integer, got {v!r}")
+        if v < 0:
+            raise LoopnestError(f"size '{k}' must be non-negative, got {v}")
+        if v > _INDEX_MAX:
+            raise LoopnestError(f"size '{k}' = {v} does not fit in the index type (64 bits)")
+    for k in arrays or {}:
+        if not isinstance(k, str) or not k.isidentifier():
+            raise LoopnestError(f"array name {k!r} is not a Python identifier")
+    if name is not None and (not isinstance(name, str) or not name.isidentifier()):
+        raise LoopnestError(f"function name {name!r} is not a Python identifier")
+    if dtype is not None and dtype not in ELEMENT_TYPES:
+        raise LoopnestError(
+            f"unknown element type '{dtype}' (supported: {', '.join(ELEMENT_TYPES)})"
+        )
+
+
 def _translate(
     tree: ast.Module,
     translator: _Translator,
     given_sizes: Mapping[str, int],
     arrays: ArrayShapes | None,
-    dtype: str,
+    dtype: str | None,
     name: str | None,
 ) -> ModuleOp:
-    for k, v in given_sizes.items():
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise _Refusal(f"size '{k}' must be an integer, got {v!r}")
     sizes: dict[str, int] = {}
     code: list[ast.stmt] = []
     defs: list[ast.FunctionDef] = []
     for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and any(
+            isinstance(t, ast.Tuple | ast.List)
+            and all(isinstance(e, ast.Name) for e in t.elts)
+            for t in stmt.targets
+        ):
+            raise _Refusal("assign one size per statement (N = 4), not a tuple", stmt)
         if _is_size_assignment(stmt) and not code and not defs:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             value = stmt.value
@@ -683,6 +836,8 @@ def _translate(
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
             continue  # module docstring
         elif isinstance(stmt, ast.FunctionDef):
+            if any(d.name == stmt.name for d in defs):
+                raise _Refusal(f"function '{stmt.name}' is defined twice", stmt)
             if code:
                 raise _Refusal("mixing a def with bare loop code is not supported", stmt)
             defs.append(stmt)
@@ -697,12 +852,32 @@ def _translate(
     sizes = {**sizes, **given_sizes}
     module = ModuleOp([])
     if defs:
+        if name is not None:
+            raise _Refusal(
+                f"name={name!r} (--name) applies to bare loop code; a def keeps its own name",
+                defs[0],
+            )
+        taken: set[str] = set()
         for d in defs:
-            module.body.block.add_op(_function_from_def(d, translator, sizes, arrays, dtype))
+            module.body.block.add_op(
+                _function_from_def(d, translator, sizes, arrays, dtype or "f32", taken)
+            )
+        if unused := [a for a in arrays or {} if a not in taken]:
+            raise _Refusal(
+                f"the shape of '{unused[0]}' (arrays=/--array) is not used: no "
+                "def has an unannotated parameter of that name",
+                defs[0],
+            )
+        if dtype is not None and not taken:
+            raise _Refusal(
+                "dtype= (--dtype) applies to arrays shaped by arrays=/--array; "
+                "the def's parameters are all annotated",
+                defs[0],
+            )
         return module
     if not code:
         raise _Refusal("the source has no loop code and no def")
-    elem = _element_type(dtype)
+    elem = _element_type(dtype or "f32")
     if not arrays:
         raise _Refusal(
             "bare loop code needs the arrays' shapes (arrays={...} or --array "
@@ -723,7 +898,9 @@ def _function_from_def(
     sizes: Mapping[str, int],
     arrays: ArrayShapes | None,
     dtype: str,
+    taken: set[str],
 ) -> func.FuncOp:
+    """The function of a def; adds the `arrays` entries it uses to `taken`."""
     args = d.args
     if args.posonlyargs or args.vararg or args.kwonlyargs or args.kwarg or args.defaults:
         raise _Refusal("parameters must be plain positional arrays", d)
@@ -738,6 +915,7 @@ def _function_from_def(
         ann = a.annotation
         if ann is None:
             if arrays and a.arg in arrays:
+                taken.add(a.arg)
                 elem = _element_type(dtype)
                 params.append((a.arg, MemRefType(elem, _shape(arrays[a.arg], sizes, a.arg, a))))
                 continue
@@ -772,11 +950,12 @@ def _function(
     for p in names:
         if p in sizes:
             raise _Refusal(f"'{p}' is both an array and a size", node)
-    if len(set(names)) != len(names):
-        raise _Refusal("duplicate array name", node)
+    if dup := next((p for k, p in enumerate(names) if p in names[:k]), None):
+        raise _Refusal(f"duplicate array name '{dup}'", node)
     block = Block(arg_types=[t for _, t in params])
     for arg, p in zip(block.args, names):
-        arg.name_hint = p
+        # MLIR value names are ASCII: other identifiers print as `%0`, ...
+        arg.name_hint = p if _SSA_NAME.fullmatch(p) else None
     scope = _Scope(sizes, dict(zip(names, block.args)))
     translator.statements(body, scope, block)
     block.add_op(func.ReturnOp())

@@ -1,0 +1,5 @@
+# ARGS: import {} --array A=8
+# ERROR: the shape of 'A' (arrays=/--array) is not used
+def f(A: f32[4]):
+    for i in range(4):
+        A[i] = 1.0

@@ -1,0 +1,4 @@
+// ARGS: run {} --func f
+// ERROR: (functions: none)
+builtin.module {
+}
