@@ -115,9 +115,14 @@ def test_class8_semi_affine_cli_one_line(tmp_path, case, backend):
     assert proc.returncode != 0
     assert proc.stdout == ""
     lines = proc.stderr.splitlines()
-    assert len(lines) == 1, proc.stderr
+    # One diagnostic line; as MLIR does, the source line and a caret under
+    # the column may follow.
+    assert len(lines) in (1, 3), proc.stderr
     assert lines[0].startswith(f"{tmp_path / 'input.mlir'}:{line}:{col}: error: semi-affine")
     assert words in lines[0]
+    if len(lines) == 3:
+        assert lines[1] == text.splitlines()[line - 1]
+        assert lines[2] == " " * (col - 1) + "^"
 
 
 DEEP = {
