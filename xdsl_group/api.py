@@ -317,7 +317,7 @@ def interpret(module: ModuleOp, func_name: str, *arrays: np.ndarray[Any, Any]) -
     types = validate_arguments(fn, arrays, written)
     # A free that native code refuses (double, early, of an argument) is
     # undefined: refused here too, before running.
-    from xdsl_group.transforms.convert_memref_to_llvm import check_deallocs
+    from xdsl_group.lowering.loopnest_finalize_memref_to_llvm import check_deallocs
 
     check_deallocs(fn)
     shaped: list[ShapedArray[Any]] = []

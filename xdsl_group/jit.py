@@ -27,7 +27,7 @@ from xdsl_group.api import (
     written_arguments,  # re-exported: part of this module's interface
 )
 from xdsl_group.errors import LoopnestError
-from xdsl_group.transforms.runtime_checks import ERROR_GLOBAL, MESSAGES_ATTR
+from xdsl_group.lowering.runtime_checks import ERROR_GLOBAL, MESSAGES_ATTR
 
 _CACHE_SIZE = 64
 _lock = threading.Lock()

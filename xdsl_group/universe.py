@@ -34,7 +34,7 @@ def _loopnest() -> Dialect:
 
 
 def _convert_loopnest_to_affine() -> type[ModulePass]:
-    from xdsl_group.transforms.convert_loopnest_to_affine import (
+    from xdsl_group.lowering.convert_loopnest_to_affine import (
         ConvertLoopnestToAffinePass,
     )
 
@@ -68,19 +68,19 @@ def _loopnest_transform_interpreter() -> type[ModulePass]:
 
 
 def _check_bounds() -> type[ModulePass]:
-    from xdsl_group.transforms.check_bounds import CheckBoundsPass
+    from xdsl_group.analysis.loopnest_check_bounds import CheckBoundsPass
 
     return CheckBoundsPass
 
 
 def _raise_affine() -> type[ModulePass]:
-    from xdsl_group.transforms.raise_affine import RaiseAffineToLoopnestPass
+    from xdsl_group.raising.raise_affine_to_loopnest import RaiseAffineToLoopnestPass
 
     return RaiseAffineToLoopnestPass
 
 
 def _convert_loopnest_to_llvm() -> type[ModulePass]:
-    from xdsl_group.transforms.convert_loopnest_to_llvm import (
+    from xdsl_group.lowering.convert_loopnest_to_llvm import (
         ConvertLoopnestToLLVMPass,
     )
 
@@ -88,13 +88,13 @@ def _convert_loopnest_to_llvm() -> type[ModulePass]:
 
 
 def _convert_affine_to_scf() -> type[ModulePass]:
-    from xdsl_group.transforms.convert_affine_to_scf import ConvertAffineToScfPass
+    from xdsl_group.lowering.loopnest_convert_affine_to_scf import ConvertAffineToScfPass
 
     return ConvertAffineToScfPass
 
 
 def _finalize_memref_to_llvm() -> type[ModulePass]:
-    from xdsl_group.transforms.convert_memref_to_llvm import (
+    from xdsl_group.lowering.loopnest_finalize_memref_to_llvm import (
         FinalizeMemrefToLLVMPass,
     )
 
@@ -102,19 +102,19 @@ def _finalize_memref_to_llvm() -> type[ModulePass]:
 
 
 def _convert_arith_to_llvm() -> type[ModulePass]:
-    from xdsl_group.transforms.convert_arith_to_llvm import ConvertArithToLLVMPass
+    from xdsl_group.lowering.loopnest_convert_arith_to_llvm import ConvertArithToLLVMPass
 
     return ConvertArithToLLVMPass
 
 
 def _convert_cf_to_llvm() -> type[ModulePass]:
-    from xdsl_group.transforms.convert_cf_to_llvm import ConvertCfToLLVMPass
+    from xdsl_group.lowering.loopnest_convert_cf_to_llvm import ConvertCfToLLVMPass
 
     return ConvertCfToLLVMPass
 
 
 def _convert_func_to_llvm() -> type[ModulePass]:
-    from xdsl_group.transforms.convert_func_to_llvm import ConvertFuncToLLVMPass
+    from xdsl_group.lowering.loopnest_convert_func_to_llvm import ConvertFuncToLLVMPass
 
     return ConvertFuncToLLVMPass
 
@@ -128,11 +128,11 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "loopnest-check-bounds": _check_bounds,
     "raise-affine-to-loopnest": _raise_affine,
     "convert-loopnest-to-llvm": _convert_loopnest_to_llvm,
-    "convert-affine-to-scf": _convert_affine_to_scf,
-    "finalize-memref-to-llvm": _finalize_memref_to_llvm,
-    "convert-arith-to-llvm": _convert_arith_to_llvm,
-    "convert-cf-to-llvm": _convert_cf_to_llvm,
-    "convert-func-to-llvm": _convert_func_to_llvm,
+    "loopnest-convert-affine-to-scf": _convert_affine_to_scf,
+    "loopnest-finalize-memref-to-llvm": _finalize_memref_to_llvm,
+    "loopnest-convert-arith-to-llvm": _convert_arith_to_llvm,
+    "loopnest-convert-cf-to-llvm": _convert_cf_to_llvm,
+    "loopnest-convert-func-to-llvm": _convert_func_to_llvm,
 }
 
 UNIVERSE = Universe(
@@ -141,53 +141,8 @@ UNIVERSE = Universe(
 )
 
 
-def _install_cli_excepthook() -> None:
-    """Make the stock xDSL tools report diagnostics as MLIR tools do.
+# One-line diagnostics for the project's own errors in the stock xDSL tools
+# (xdsl-opt would print a traceback); xDSL's own errors are left alone.
+from xdsl_group.tool_diagnostics import install as _install_tool_diagnostics  # noqa: E402
 
-    xdsl-opt lets a failed verification or pass escape as a Python traceback.
-    When an xDSL command-line tool loads this plugin, print such a diagnostic
-    as its message alone (the IR dump xDSL attaches is dropped) and exit 1.
-    """
-    import os
-    import sys
-
-    if not os.path.basename(sys.argv[0] if sys.argv else "").startswith("xdsl-"):
-        return
-    from xdsl.utils.exceptions import DiagnosticException, ParseError
-
-    previous = sys.excepthook
-
-    def hook(kind, value, tb):  # pyright: ignore[reportMissingParameterType]
-        if isinstance(value, DiagnosticException | ParseError):
-            message = str(value).rstrip("\n")
-            if not message.lstrip().startswith(("error:", "<")) and ": error:" not in message:
-                message = f"error: {message}"
-            print(message, file=sys.stderr)
-            sys.stderr.flush()
-            return
-        if _is_pipeline_error(value, tb):
-            lines = [line.strip() for line in str(value).splitlines() if line.strip()]
-            message = " ".join(lines[:1] + lines[-1:] if len(lines) > 1 else lines)
-            print(f"error: invalid pass pipeline: {message}", file=sys.stderr)
-            sys.stderr.flush()
-            return
-        previous(kind, value, tb)
-
-    sys.excepthook = hook
-
-
-def _is_pipeline_error(value: BaseException, tb) -> bool:  # pyright: ignore
-    """A bad `-p` pipeline (unknown option, wrong option type, syntax): xDSL
-    raises it while building the pipeline, before reading any IR."""
-    from xdsl.utils.exceptions import ArgSpecParseError
-
-    if isinstance(value, ArgSpecParseError):
-        return True
-    while tb is not None:
-        if tb.tb_frame.f_code.co_name == "setup_pipeline" and isinstance(value, ValueError):
-            return True
-        tb = tb.tb_next
-    return False
-
-
-_install_cli_excepthook()
+_install_tool_diagnostics()

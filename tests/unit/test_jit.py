@@ -242,11 +242,11 @@ def test_pass_names_do_not_clash_with_xdsl():
 
     ours = {
         "convert-loopnest-to-llvm",
-        "convert-affine-to-scf",
-        "finalize-memref-to-llvm",
-        "convert-arith-to-llvm",
-        "convert-cf-to-llvm",
-        "convert-func-to-llvm",
+        "loopnest-convert-affine-to-scf",
+        "loopnest-finalize-memref-to-llvm",
+        "loopnest-convert-arith-to-llvm",
+        "loopnest-convert-cf-to-llvm",
+        "loopnest-convert-func-to-llvm",
     }
     assert ours <= set(PASSES)
     assert not set(PASSES) & set(get_all_passes())

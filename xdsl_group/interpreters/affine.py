@@ -7,7 +7,7 @@ the symbol map `()[s0] -> (s0)`, and `affine.for %j = 0 to %n` has a bound
 operand.  These implementations take a map's operands as its dims followed
 by its symbols (MLIR's convention), evaluate `max`/`min` bounds, `iter_args`,
 `affine.if`, `affine.min`, and check every access against its memref's
-shape.  Integer division follows the native lowering (`convert-affine-to-scf`):
+shape.  Integer division follows the native lowering (`loopnest-convert-affine-to-scf`):
 `floordiv`/`ceildiv` round down/up, `mod` is the remainder made non-negative
 by adding the divisor; a zero divisor raises `ZeroDivisionError` naming the op.
 """
@@ -77,7 +77,7 @@ def _binary(e: AffineBinaryOpExpr, a: int, b: int, op: Operation) -> int:
     if kind == AffineBinaryOpKind.CeilDiv:
         return -(-a // b)
     # Truncated remainder, then made non-negative by adding the divisor (as
-    # `convert-affine-to-scf` lowers it: remsi + select).
+    # `loopnest-convert-affine-to-scf` lowers it: remsi + select).
     r = abs(a) % abs(b) * (1 if a >= 0 else -1)
     return r + b if r < 0 else r
 

@@ -4,7 +4,7 @@ xDSL's own implementations assert on a zero divisor (a bare
 `AssertionError`), let signed division overflow wrap, and index memrefs by
 their linear offset without checking each dimension.  These raise the same
 errors, with the same one-line messages, as the JIT's run-time checks
-(`xdsl_group.transforms.runtime_checks`): `ZeroDivisionError`,
+(`xdsl_group.lowering.runtime_checks`): `ZeroDivisionError`,
 `OverflowError` (the minimum signed value divided by -1) and `IndexError`,
 each naming the op.  Shifts by at least the bit width (the amount read as
 unsigned) shift every bit out, as the lowering defines them (LLVM would
@@ -28,7 +28,7 @@ from xdsl.ir import Operation
 from xdsl.utils.comparisons import to_signed, to_unsigned
 
 from xdsl_group.errors import format_diagnostic
-from xdsl_group.transforms.runtime_checks import (
+from xdsl_group.lowering.runtime_checks import (
     DIVISION_BY_ZERO,
     bounds_reason,
     overflow_reason,

@@ -3,7 +3,7 @@
 xDSL 0.74 interprets `memref.alloc` (zero-filled) and `memref.dealloc` (a
 no-op) but not `memref.alloca`.  Both allocations here give a fresh
 zero-filled buffer each time they run, as the native lowering does
-(`finalize-memref-to-llvm` clears every local buffer when it is allocated),
+(`loopnest-finalize-memref-to-llvm` clears every local buffer when it is allocated),
 so a program that reads a buffer before writing it gives the same numbers in
 both.  Dynamic sizes are taken from the op's operands.
 """

@@ -1,4 +1,4 @@
-// RUN: xdsl-opt %s -p 'finalize-memref-to-llvm,convert-arith-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,reconcile-unrealized-casts' | filecheck %s
+// RUN: xdsl-opt %s -p 'loopnest-finalize-memref-to-llvm,loopnest-convert-arith-to-llvm,loopnest-convert-cf-to-llvm,loopnest-convert-func-to-llvm,reconcile-unrealized-casts' | filecheck %s
 
 // Function-local buffers: memref.alloc calls malloc, memref.dealloc frees the
 // allocated pointer, memref.alloca is a slot in the entry block; every new

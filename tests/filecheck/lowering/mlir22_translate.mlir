@@ -3,7 +3,7 @@
 // RUN: xdsl-opt %examples/conv2d.mlir -p convert-loopnest-to-llvm | mlir-translate-22 --mlir-to-llvmir | filecheck %s --check-prefix=DENSE
 // RUN: xdsl-opt %examples/conv2d_grouped.mlir -p 'convert-loopnest-to-llvm{noalias=true}' | mlir-translate-22 --mlir-to-llvmir | filecheck %s --check-prefix=GROUPED
 // RUN: xdsl-opt %examples/conv2d_peeled_grouped.mlir -p convert-loopnest-to-llvm --print-op-generic | mlir-translate-22 --mlir-to-llvmir | filecheck %s --check-prefix=PEELED
-// RUN: xdsl-opt %s -p 'finalize-memref-to-llvm,convert-arith-to-llvm,convert-func-to-llvm{noalias=true},reconcile-unrealized-casts' | mlir-translate-22 --mlir-to-llvmir | filecheck %s
+// RUN: xdsl-opt %s -p 'loopnest-finalize-memref-to-llvm,loopnest-convert-arith-to-llvm,loopnest-convert-func-to-llvm{noalias=true},reconcile-unrealized-casts' | mlir-translate-22 --mlir-to-llvmir | filecheck %s
 
 // DENSE-LABEL: define void @conv2d(ptr %0, ptr %1, i64 %2,
 // DENSE:         getelementptr inbounds float, ptr

@@ -54,16 +54,16 @@ func.func @dynamic(%A: memref<?xf32>, %i: index) -> f32 {
 
 // -----
 
-// An unsupported arith op is named by convert-arith-to-llvm.
+// An unsupported arith op is named by loopnest-convert-arith-to-llvm.
 func.func @fptosi(%x: f32) -> i32 {
   %i = arith.fptosi %x : f32 to i32
   func.return %i : i32
 }
-// CHECK: error: 'arith.fptosi' op: unsupported op 'arith.fptosi': convert-arith-to-llvm has no lowering for it
+// CHECK: error: 'arith.fptosi' op: unsupported op 'arith.fptosi': loopnest-convert-arith-to-llvm has no lowering for it
 
 // -----
 
-// Calls are not lowered by convert-func-to-llvm.
+// Calls are not lowered by loopnest-convert-func-to-llvm.
 func.func @callee() {
   func.return
 }
@@ -71,16 +71,16 @@ func.func @caller() {
   func.call @callee() : () -> ()
   func.return
 }
-// CHECK: error: 'func.call' op: unsupported op 'func.call': convert-func-to-llvm lowers func.func and func.return only
+// CHECK: error: 'func.call' op: unsupported op 'func.call': loopnest-convert-func-to-llvm lowers func.func and func.return only
 
 // -----
 
-// affine.min/max bounds are not lowered by convert-affine-to-scf.
+// affine.min/max bounds are not lowered by loopnest-convert-affine-to-scf.
 func.func @min(%i: index) -> index {
   %m = "affine.min"(%i) <{map = affine_map<(d0) -> (d0, 4)>}> : (index) -> index
   func.return %m : index
 }
-// CHECK: error: 'affine.min' op: unsupported op 'affine.min': convert-affine-to-scf lowers affine.for/apply/load/store only
+// CHECK: error: 'affine.min' op: unsupported op 'affine.min': loopnest-convert-affine-to-scf lowers affine.for/apply/load/store only
 
 // -----
 
@@ -88,4 +88,4 @@ func.func @assert(%c: i1) {
   cf.assert %c, "never"
   func.return
 }
-// CHECK: error: 'cf.assert' op: unsupported op 'cf.assert': convert-cf-to-llvm lowers cf.br and cf.cond_br only
+// CHECK: error: 'cf.assert' op: unsupported op 'cf.assert': loopnest-convert-cf-to-llvm lowers cf.br and cf.cond_br only

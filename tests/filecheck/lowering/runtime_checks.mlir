@@ -1,4 +1,4 @@
-// RUN: xdsl-opt %s -p 'finalize-memref-to-llvm,convert-arith-to-llvm,convert-func-to-llvm,reconcile-unrealized-casts' | filecheck %s
+// RUN: xdsl-opt %s -p 'loopnest-finalize-memref-to-llvm,loopnest-convert-arith-to-llvm,loopnest-convert-func-to-llvm,reconcile-unrealized-casts' | filecheck %s
 
 // Accesses and divisions the static proof does not cover are checked at run
 // time: a failed check stores its code (1 + its index in the module's table

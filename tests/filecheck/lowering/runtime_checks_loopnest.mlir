@@ -1,5 +1,5 @@
 // RUN: xdsl-opt %s -p convert-loopnest-to-llvm --split-input-file | filecheck %s
-// RUN: xdsl-opt %s -p finalize-memref-to-llvm --split-input-file --verify-diagnostics | filecheck %s --check-prefix=STRUCTURED
+// RUN: xdsl-opt %s -p loopnest-finalize-memref-to-llvm --split-input-file --verify-diagnostics | filecheck %s --check-prefix=STRUCTURED
 
 // In the whole pipeline, the accesses the bounds proof covers (loopnest
 // load/store) get no run-time check; a `memref.load` with an index read from

@@ -31,7 +31,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import BlockInsertPoint, InsertPoint, Rewriter
 
 from xdsl_group.errors import LoopnestError
-from xdsl_group.transforms.llvm_common import convert_type, descriptor_type, rewrite_module, to_llvm
+from xdsl_group.lowering.llvm_common import convert_type, descriptor_type, rewrite_module, to_llvm
 
 
 def expanded_argument_types(t: Attribute, op: Operation) -> list[Attribute]:
@@ -155,7 +155,7 @@ class LowerReturn(RewritePattern):
             rewriter.replace(op, llvm.ReturnOp(value))
         elif op.dialect_name() == "func" and not isinstance(op, func.FuncOp):
             raise LoopnestError(
-                f"unsupported op '{op.name}': convert-func-to-llvm lowers "
+                f"unsupported op '{op.name}': loopnest-convert-func-to-llvm lowers "
                 "func.func and func.return only",
                 op,
             )
@@ -173,7 +173,7 @@ class ConvertFuncToLLVMPass(ModulePass):
     caller passes non-overlapping buffers.  `func.call` is refused.
     """
 
-    name = "convert-func-to-llvm"
+    name = "loopnest-convert-func-to-llvm"
 
     noalias: bool = False
 

@@ -31,8 +31,8 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint
 
 from xdsl_group.errors import LoopnestError
-from xdsl_group.transforms.llvm_common import rewrite_module
-from xdsl_group.transforms.runtime_checks import carry_origin
+from xdsl_group.lowering.llvm_common import rewrite_module
+from xdsl_group.lowering.runtime_checks import carry_origin
 
 
 class _Expander:
@@ -202,7 +202,7 @@ class RefuseOtherAffine(RewritePattern):
             op, affine.ForOp | affine.ApplyOp | affine.LoadOp | affine.StoreOp | affine.YieldOp
         ):
             raise LoopnestError(
-                f"unsupported op '{op.name}': convert-affine-to-scf lowers "
+                f"unsupported op '{op.name}': loopnest-convert-affine-to-scf lowers "
                 "affine.for/apply/load/store only",
                 op,
             )
@@ -220,7 +220,7 @@ class ConvertAffineToScfPass(ModulePass):
     refused with an error naming the op.
     """
 
-    name = "convert-affine-to-scf"
+    name = "loopnest-convert-affine-to-scf"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         rewrite_module(

@@ -1,4 +1,4 @@
-// RUN: xdsl-opt %s -p convert-arith-to-llvm,convert-func-to-llvm,reconcile-unrealized-casts | filecheck %s
+// RUN: xdsl-opt %s -p loopnest-convert-arith-to-llvm,loopnest-convert-func-to-llvm,reconcile-unrealized-casts | filecheck %s
 
 // index becomes i64; floordivsi is sdiv/srem with a sign fix-up, after the
 // run-time checks of its divisor (zero, and -1 with the minimum dividend).

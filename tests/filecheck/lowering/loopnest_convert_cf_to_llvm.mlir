@@ -1,4 +1,4 @@
-// RUN: xdsl-opt %s -p convert-scf-to-cf,convert-cf-to-llvm,convert-arith-to-llvm,convert-func-to-llvm,reconcile-unrealized-casts | filecheck %s
+// RUN: xdsl-opt %s -p convert-scf-to-cf,loopnest-convert-cf-to-llvm,loopnest-convert-arith-to-llvm,loopnest-convert-func-to-llvm,reconcile-unrealized-casts | filecheck %s
 
 // Block arguments become i64; branches pass i64 values.
 

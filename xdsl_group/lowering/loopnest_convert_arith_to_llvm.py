@@ -22,8 +22,8 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from xdsl_group.errors import LoopnestError
-from xdsl_group.transforms.llvm_common import convert_type, replace_with, rewrite_module, to_llvm
-from xdsl_group.transforms.runtime_checks import (
+from xdsl_group.lowering.llvm_common import convert_type, replace_with, rewrite_module, to_llvm
+from xdsl_group.lowering.runtime_checks import (
     DIVISION_BY_ZERO,
     as_i64_or_int,
     constant,
@@ -165,7 +165,7 @@ class LowerArith(RewritePattern):
                 c = llvm.ConstantOp(attr, res_t)
             else:
                 raise LoopnestError(
-                    f"unsupported constant {attr}: convert-arith-to-llvm lowers "
+                    f"unsupported constant {attr}: loopnest-convert-arith-to-llvm lowers "
                     "scalar constants only",
                     op,
                 )
@@ -216,7 +216,7 @@ class LowerArith(RewritePattern):
             new, value = [o], o.results[0]
         else:
             raise LoopnestError(
-                f"unsupported op '{op.name}': convert-arith-to-llvm has no lowering for it",
+                f"unsupported op '{op.name}': loopnest-convert-arith-to-llvm has no lowering for it",
                 op,
             )
         replace_with(rewriter, op, new, value)
@@ -304,7 +304,7 @@ class ConvertArithToLLVMPass(ModulePass):
     `arith` op is refused with an error naming it.
     """
 
-    name = "convert-arith-to-llvm"
+    name = "loopnest-convert-arith-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         insert_division_checks(op)

@@ -16,7 +16,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from xdsl_group.errors import LoopnestError
-from xdsl_group.transforms.llvm_common import cast_to, convert_type, rewrite_module
+from xdsl_group.lowering.llvm_common import cast_to, convert_type, rewrite_module
 
 
 def convert_block_arguments(block: Block) -> None:
@@ -56,7 +56,7 @@ class LowerBranches(RewritePattern):
             )
         elif op.dialect_name() == "cf":
             raise LoopnestError(
-                f"unsupported op '{op.name}': convert-cf-to-llvm lowers cf.br and cf.cond_br only",
+                f"unsupported op '{op.name}': loopnest-convert-cf-to-llvm lowers cf.br and cf.cond_br only",
                 op,
             )
 
@@ -70,7 +70,7 @@ class ConvertCfToLLVMPass(ModulePass):
     refused with an error naming the op.
     """
 
-    name = "convert-cf-to-llvm"
+    name = "loopnest-convert-cf-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for inner in op.walk():

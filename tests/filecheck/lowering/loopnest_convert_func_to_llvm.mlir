@@ -1,4 +1,4 @@
-// RUN: xdsl-opt %s -p convert-func-to-llvm,reconcile-unrealized-casts --split-input-file | filecheck %s
+// RUN: xdsl-opt %s -p loopnest-convert-func-to-llvm,reconcile-unrealized-casts --split-input-file | filecheck %s
 
 // A memref argument is expanded to its descriptor's fields (MLIR's calling
 // convention); an `llvm.noalias` argument attribute marks its pointers.

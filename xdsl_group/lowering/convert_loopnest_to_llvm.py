@@ -14,15 +14,15 @@ from xdsl.transforms.reconcile_unrealized_casts import ReconcileUnrealizedCastsP
 from xdsl_group.analysis.bounds import check_bounds
 from xdsl_group.dialects import loopnest
 from xdsl_group.errors import LoopnestError
-from xdsl_group.transforms.runtime_checks import IN_BOUNDS_ATTR, mark_in_bounds
-from xdsl_group.transforms.convert_affine_to_scf import ConvertAffineToScfPass
-from xdsl_group.transforms.convert_arith_to_llvm import ConvertArithToLLVMPass
-from xdsl_group.transforms.convert_cf_to_llvm import ConvertCfToLLVMPass
-from xdsl_group.transforms.convert_func_to_llvm import ConvertFuncToLLVMPass
-from xdsl_group.transforms.convert_loopnest_to_affine import (
+from xdsl_group.lowering.runtime_checks import IN_BOUNDS_ATTR, mark_in_bounds
+from xdsl_group.lowering.loopnest_convert_affine_to_scf import ConvertAffineToScfPass
+from xdsl_group.lowering.loopnest_convert_arith_to_llvm import ConvertArithToLLVMPass
+from xdsl_group.lowering.loopnest_convert_cf_to_llvm import ConvertCfToLLVMPass
+from xdsl_group.lowering.loopnest_convert_func_to_llvm import ConvertFuncToLLVMPass
+from xdsl_group.lowering.convert_loopnest_to_affine import (
     ConvertLoopnestToAffinePass,
 )
-from xdsl_group.transforms.convert_memref_to_llvm import (
+from xdsl_group.lowering.loopnest_finalize_memref_to_llvm import (
     FinalizeMemrefToLLVMPass,
     check_deallocs,
     guard_allocations,
@@ -61,12 +61,12 @@ class ConvertLoopnestToLLVMPass(ModulePass):
     `loopnest-check-bounds` (native code has no bounds checks; an access that
     leaves its memref for some iteration is refused, naming it and its range)
     and checks every `memref.dealloc` frees a `memref.alloc` buffer once,
-    after its last use, then runs `convert-loopnest-to-affine`, `convert-affine-to-scf`,
-    `convert-scf-to-cf`, `finalize-memref-to-llvm`, `convert-arith-to-llvm`,
-    `convert-cf-to-llvm`, `convert-func-to-llvm` and
+    after its last use, then runs `convert-loopnest-to-affine`, `loopnest-convert-affine-to-scf`,
+    `convert-scf-to-cf`, `loopnest-finalize-memref-to-llvm`, `loopnest-convert-arith-to-llvm`,
+    `loopnest-convert-cf-to-llvm`, `loopnest-convert-func-to-llvm` and
     `reconcile-unrealized-casts`.  Accesses the proof does not cover
     (`memref`/`affine` accesses) and integer divisions that may trap are
-    checked at run time (`xdsl_group.transforms.runtime_checks`).  Any op
+    checked at run time (`xdsl_group.lowering.runtime_checks`).  Any op
     left that is not `llvm` is refused by name.  `noalias=true` marks memref arguments `noalias` (only valid
     when the caller passes non-overlapping buffers, as the JIT checks).
     `checked-alloc=true` makes a failed `malloc` of a `memref.alloc` call

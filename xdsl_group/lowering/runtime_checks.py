@@ -112,7 +112,7 @@ def constant_value(value: SSAValue) -> int | None:
 
 def as_i64_or_int(value: SSAValue, before: Operation) -> SSAValue:
     """`value` with its LLVM type (`index` becomes `i64`), through a cast."""
-    from xdsl_group.transforms.llvm_common import convert_type
+    from xdsl_group.lowering.llvm_common import convert_type
 
     target = convert_type(value.type, before)
     if value.type == target:
@@ -158,7 +158,7 @@ def _register(module: ModuleOp, kind: str, message: str) -> int:
 
 def _failure_return(fn: Operation, point: InsertPoint) -> None:
     """A return from `fn` (its results undefined: the caller raises)."""
-    from xdsl_group.transforms.llvm_common import convert_type
+    from xdsl_group.lowering.llvm_common import convert_type
 
     if isinstance(fn, func.FuncOp):
         values: list[SSAValue] = []

@@ -1,4 +1,4 @@
-// RUN: xdsl-opt %s -p 'finalize-memref-to-llvm,convert-func-to-llvm{noalias=true},reconcile-unrealized-casts' | filecheck %s
+// RUN: xdsl-opt %s -p 'loopnest-finalize-memref-to-llvm,loopnest-convert-func-to-llvm{noalias=true},reconcile-unrealized-casts' | filecheck %s
 
 // MLIR's memref calling convention (3 + 2N arguments per memref); accesses
 // use the aligned pointer, static strides folded, nsw/nuw and inbounds.

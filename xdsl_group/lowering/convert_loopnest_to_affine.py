@@ -21,7 +21,7 @@ from xdsl.pattern_rewriter import (
 
 from xdsl_group.analysis.affine_utils import compress_dims
 from xdsl_group.dialects import loopnest
-from xdsl_group.transforms.runtime_checks import keep_proof
+from xdsl_group.lowering.runtime_checks import keep_proof
 
 
 def _bound(m: AffineMap, operands) -> tuple[AffineMapAttr, list[SSAValue]]:

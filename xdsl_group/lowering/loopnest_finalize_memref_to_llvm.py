@@ -34,7 +34,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint
 
 from xdsl_group.errors import LoopnestError
-from xdsl_group.transforms.runtime_checks import (
+from xdsl_group.lowering.runtime_checks import (
     as_i64_or_int,
     bounds_reason,
     constant,
@@ -43,7 +43,7 @@ from xdsl_group.transforms.runtime_checks import (
     icmp,
     is_in_bounds,
 )
-from xdsl_group.transforms.llvm_common import (
+from xdsl_group.lowering.llvm_common import (
     cast_to,
     convert_type,
     descriptor_type,
@@ -152,7 +152,7 @@ class LowerMemrefAccess(RewritePattern):
             replace_with(rewriter, op, [*ops, llvm.StoreOp(value, ptr)], None)
         elif op.dialect_name() == "memref":
             raise LoopnestError(
-                f"unsupported op '{op.name}': finalize-memref-to-llvm lowers "
+                f"unsupported op '{op.name}': loopnest-finalize-memref-to-llvm lowers "
                 "memref.load/store/alloc/alloca/dealloc on static memrefs only",
                 op,
             )
@@ -478,7 +478,7 @@ class FinalizeMemrefToLLVMPass(ModulePass):
     """Lower `memref.load`/`memref.store` to `llvm.getelementptr` + `llvm.load`/`store`.
 
     The memref is read as MLIR's descriptor (bridged by an
-    `unrealized_conversion_cast` that `convert-func-to-llvm` and
+    `unrealized_conversion_cast` that `loopnest-convert-func-to-llvm` and
     `reconcile-unrealized-casts` resolve); the address is the descriptor's
     aligned pointer plus the row-major linear index, with the static strides
     folded to constants, `nsw`/`nuw` arithmetic and an `inbounds` GEP (an
@@ -486,7 +486,7 @@ class FinalizeMemrefToLLVMPass(ModulePass):
     marked `loopnest.in_bounds` (by the bounds proof of
     `convert-loopnest-to-llvm`) are checked at run time first: an index
     outside its dimension records an `IndexError` and returns (see
-    `xdsl_group.transforms.runtime_checks`).  Only static,
+    `xdsl_group.lowering.runtime_checks`).  Only static,
     identity-layout memrefs are supported; other memref ops are refused by
     name.
 
@@ -498,7 +498,7 @@ class FinalizeMemrefToLLVMPass(ModulePass):
     zero-filled where it is allocated, as in the interpreter.
     """
 
-    name = "finalize-memref-to-llvm"
+    name = "loopnest-finalize-memref-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         try:

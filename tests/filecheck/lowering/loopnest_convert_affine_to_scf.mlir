@@ -1,4 +1,4 @@
-// RUN: xdsl-opt %s -p convert-affine-to-scf --split-input-file | filecheck %s
+// RUN: xdsl-opt %s -p loopnest-convert-affine-to-scf --split-input-file | filecheck %s
 
 // Bound maps with operands (a grouped loop) become arith index arithmetic.
 

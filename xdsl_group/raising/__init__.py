@@ -1,0 +1,1 @@
+"""Raising of upstream `affine` loop nests to `loopnest`."""
