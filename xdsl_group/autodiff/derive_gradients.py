@@ -1,0 +1,234 @@
+"""`derive-gradients`: add the vector-Jacobian product `@f_vjp` of each
+function `@f` that writes memref arguments.
+
+`@f` maps its inputs (the memref arguments it only reads) to its outputs (the
+ones it writes, starting from zero).  `@f_vjp` takes `@f`'s arguments, then
+an incoming gradient per output (`dO`), then a gradient buffer per input
+(`dI`, `dW`) that it accumulates into.  Each statement `X[a] (+)= e` of `@f`
+gets an adjoint nest over the statement's own iteration domain (its
+enclosing loops cloned, bounds kept), whose body is reverse-mode
+differentiation of `e`: for `O[a] += I[b] * W[c]`,
+`dI[b] += dO[a] * W[c]` and `dW[c] += dO[a] * I[b]`.  Every instance of an
+adjoint statement only adds to gradient buffers, so any order of the
+instances is correct; the scheduling passes may reorder them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from xdsl.context import Context
+from xdsl.dialects import arith, func
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+from xdsl.rewriter import InsertPoint
+
+from xdsl_group.autodiff.statements import (
+    Differentiable,
+    Statement,
+    analyse_function,
+    written_arguments,
+)
+from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp
+from xdsl_group.errors import LoopnestError
+
+VJP_SUFFIX = "_vjp"
+
+
+def vjp_name(func_name: str) -> str:
+    return func_name + VJP_SUFFIX
+
+
+def plan_gradients(module: ModuleOp) -> list[Differentiable]:
+    """Analyse every function that writes a memref argument; refuse the whole
+    module if one is outside the supported class."""
+    names = {
+        op.sym_name.data for op in module.walk() if isinstance(op, func.FuncOp)
+    }
+    plans: list[Differentiable] = []
+    for fn in [op for op in module.walk() if isinstance(op, func.FuncOp)]:
+        if not fn.body.blocks or not written_arguments(fn):
+            continue
+        name = vjp_name(fn.sym_name.data)
+        if name in names:
+            raise LoopnestError(
+                f"cannot add @{name}: the module already has a function of that name",
+                fn,
+            )
+        plans.append(analyse_function(fn))
+    return plans
+
+
+def build_vjp(plan: Differentiable) -> func.FuncOp:
+    """The function `@f_vjp` for an analysed `@f` (see the module docstring)."""
+    fn = plan.function
+    args = list(fn.body.block.args)
+    types = [a.type for a in args]
+    extra = [args[k] for k in plan.outputs] + [args[k] for k in plan.inputs]
+    block = Block(arg_types=types + [a.type for a in extra])
+    new_args = list(block.args)
+    for old, new in zip(args, new_args):
+        new.name_hint = old.name_hint
+    for old, new in zip(extra, new_args[len(args):]):
+        new.name_hint = f"d{old.name_hint}" if old.name_hint else None
+    # Gradient of each original argument: dX for outputs, dI for inputs.
+    gradient: dict[SSAValue, SSAValue] = {
+        extra[k]: new_args[len(args) + k] for k in range(len(extra))
+    }
+    mapping: dict[SSAValue, SSAValue] = dict(zip(args, new_args))
+    for statement in plan.statements:
+        _emit_adjoint(statement, block, mapping, gradient)
+    block.add_op(func.ReturnOp())
+    vjp = func.FuncOp(
+        vjp_name(fn.sym_name.data),
+        (block.arg_types, ()),
+        Region(block),
+        fn.sym_visibility,
+    )
+    vjp.location = fn.location
+    return vjp
+
+
+def _emit_adjoint(
+    s: Statement,
+    block: Block,
+    arguments: dict[SSAValue, SSAValue],
+    gradient: dict[SSAValue, SSAValue],
+) -> None:
+    leaves = [op for op in s.ops if isinstance(op, LoadOp)]
+    if not leaves:
+        return  # a constant store: nothing flows to the inputs
+    mapping = dict(arguments)
+    parent = block
+    for loop in s.context.loops:
+        clone = ForOp(
+            loop.loop_name,
+            loop.lower_bound.data,
+            loop.upper_bound.data,
+            [mapping[v] for v in loop.bound_operands],
+            loop.step_value,
+        )
+        clone.location = loop.location
+        clone.induction_variable.name_hint = loop.induction_variable.name_hint
+        mapping[loop.induction_variable] = clone.induction_variable
+        _append(parent, clone)
+        parent = clone.body.block
+    body: list[Operation] = []
+
+    # Forward values the derivative needs (operands of products), recomputed
+    # in program order: the adjoint reads inputs only, never stored results.
+    needed: set[SSAValue] = set()
+    for op in reversed(s.ops):  # users before operands
+        if isinstance(op, arith.MulfOp) or (
+            op.results[0] in needed and not isinstance(op, LoadOp)
+        ):
+            needed.update(op.operands)
+    for op in s.ops:
+        if op.results[0] in needed:
+            clone = op.clone(mapping)
+            body.append(clone)
+
+    def emit(op: Operation) -> SSAValue:
+        body.append(op)
+        return op.results[0]
+
+    store = s.store
+    indices = [mapping[v] for v in store.indices]
+    incoming = emit(LoadOp(gradient[store.memref], indices, store.map.data))
+    adjoint: dict[SSAValue, SSAValue] = {s.expression: incoming}
+
+    def contribute(value: SSAValue, amount: SSAValue) -> None:
+        if value in adjoint:
+            adjoint[value] = emit(arith.AddfOp(adjoint[value], amount))
+        else:
+            adjoint[value] = amount
+
+    for op in reversed(s.ops):
+        a = adjoint.get(op.results[0])
+        if a is None:
+            continue
+        match op:
+            case arith.AddfOp():
+                contribute(op.lhs, a)
+                contribute(op.rhs, a)
+            case arith.SubfOp():
+                contribute(op.lhs, a)
+                contribute(op.rhs, emit(arith.NegfOp(a)))
+            case arith.MulfOp():
+                contribute(op.lhs, emit(arith.MulfOp(a, mapping[op.rhs])))
+                contribute(op.rhs, emit(arith.MulfOp(a, mapping[op.lhs])))
+            case arith.NegfOp():
+                contribute(op.operand, emit(arith.NegfOp(a)))
+            case LoadOp():
+                target = gradient[op.memref]
+                idx = [mapping[v] for v in op.indices]
+                old = emit(LoadOp(target, idx, op.map.data))
+                new = emit(arith.AddfOp(old, a))
+                body.append(StoreOp(new, target, idx, op.map.data))
+            case _:
+                pass  # constants: no gradient
+    for op in body:
+        _append(parent, op)
+
+
+def _append(block: Block, op: Operation) -> None:
+    """Append to a function body, or before a loop body's terminator."""
+    last = block.last_op
+    if last is not None and isinstance(block.parent_op(), ForOp):
+        block.insert_op_before(op, last)
+    else:
+        block.add_op(op)
+
+
+@dataclass
+class AddVjpPattern(RewritePattern):
+    """Inserts the planned `@f_vjp` right after `@f`."""
+
+    plans: dict[int, Differentiable] = field(default_factory=dict)
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: func.FuncOp, rewriter: PatternRewriter) -> None:
+        plan = self.plans.pop(id(op), None)
+        if plan is not None:
+            rewriter.insert(build_vjp(plan), InsertPoint.after(op))
+
+
+@dataclass(frozen=True)
+class DeriveGradientsPass(ModulePass):
+    """Add `@f_vjp`, the vector-Jacobian product, after each function `@f`
+    that writes memref arguments.
+
+    `@f_vjp(args of @f, dOut per output, dIn per input)` adds to each `dIn`
+    the gradient of `sum(dOut * Out)` with respect to that input, where the
+    outputs start from zero.  Each adjoint statement iterates its statement's
+    iteration domain (grouped, peeled, interchanged nests work unchanged).
+    Supported statements: `X[a] = e` and `X[a] += e` with `e` built from
+    loads of inputs, float constants and `arith.addf/subf/mulf/negf`; an
+    overwrite must write each element once (proven with isl).  Refused, with
+    nothing added: division, any other op, reading an output other than the
+    accumulated element, non-float memrefs, elements written twice by an
+    overwrite, an existing `@f_vjp`.
+    """
+
+    name = "derive-gradients"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        plans = plan_gradients(op)
+        pattern = AddVjpPattern({id(p.function): p for p in plans})
+        PatternRewriteWalker(pattern, apply_recursively=False).rewrite_module(op)
+
+
+def derive_gradients(module: ModuleOp) -> ModuleOp:
+    """A copy of `module` with `@f_vjp` added after each function `@f` that
+    writes memref arguments (the `derive-gradients` pass); `module` itself is
+    unchanged.  Raises `LoopnestError` on a statement outside the class."""
+    from xdsl_group.api import apply
+
+    return apply(module, DeriveGradientsPass.name)
