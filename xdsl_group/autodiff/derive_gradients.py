@@ -15,6 +15,7 @@ instances is correct; the scheduling passes may reorder them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from xdsl.context import Context
@@ -122,18 +123,25 @@ def _emit_adjoint(
         parent = clone.body.block
     body: list[Operation] = []
 
-    # Forward values the derivative needs (operands of products), recomputed
-    # in program order: the adjoint reads inputs only, never stored results.
+    # Values that depend on some input load: only they receive gradients.
+    active: set[SSAValue] = set()
+    for op in s.ops:
+        if isinstance(op, LoadOp) or any(v in active for v in op.operands):
+            active.add(op.results[0])
+    # Forward values the derivative needs (the other factor of each product),
+    # recomputed in program order: the adjoint reads inputs, never outputs.
     needed: set[SSAValue] = set()
     for op in reversed(s.ops):  # users before operands
-        if isinstance(op, arith.MulfOp) or (
-            op.results[0] in needed and not isinstance(op, LoadOp)
-        ):
+        if isinstance(op, arith.MulfOp):
+            if op.lhs in active:
+                needed.add(op.rhs)
+            if op.rhs in active:
+                needed.add(op.lhs)
+        if op.results[0] in needed and not isinstance(op, LoadOp):
             needed.update(op.operands)
     for op in s.ops:
         if op.results[0] in needed:
-            clone = op.clone(mapping)
-            body.append(clone)
+            body.append(op.clone(mapping))
 
     def emit(op: Operation) -> SSAValue:
         body.append(op)
@@ -144,11 +152,13 @@ def _emit_adjoint(
     incoming = emit(LoadOp(gradient[store.memref], indices, store.map.data))
     adjoint: dict[SSAValue, SSAValue] = {s.expression: incoming}
 
-    def contribute(value: SSAValue, amount: SSAValue) -> None:
+    def contribute(value: SSAValue, amount: Callable[[], SSAValue]) -> None:
+        if value not in active:
+            return
         if value in adjoint:
-            adjoint[value] = emit(arith.AddfOp(adjoint[value], amount))
+            adjoint[value] = emit(arith.AddfOp(adjoint[value], amount()))
         else:
-            adjoint[value] = amount
+            adjoint[value] = amount()
 
     for op in reversed(s.ops):
         a = adjoint.get(op.results[0])
@@ -156,16 +166,17 @@ def _emit_adjoint(
             continue
         match op:
             case arith.AddfOp():
-                contribute(op.lhs, a)
-                contribute(op.rhs, a)
+                contribute(op.lhs, lambda: a)
+                contribute(op.rhs, lambda: a)
             case arith.SubfOp():
-                contribute(op.lhs, a)
-                contribute(op.rhs, emit(arith.NegfOp(a)))
+                contribute(op.lhs, lambda: a)
+                contribute(op.rhs, lambda: emit(arith.NegfOp(a)))
             case arith.MulfOp():
-                contribute(op.lhs, emit(arith.MulfOp(a, mapping[op.rhs])))
-                contribute(op.rhs, emit(arith.MulfOp(a, mapping[op.lhs])))
+                lhs, rhs = op.lhs, op.rhs
+                contribute(lhs, lambda: emit(arith.MulfOp(a, mapping[rhs])))
+                contribute(rhs, lambda: emit(arith.MulfOp(a, mapping[lhs])))
             case arith.NegfOp():
-                contribute(op.operand, emit(arith.NegfOp(a)))
+                contribute(op.operand, lambda: emit(arith.NegfOp(a)))
             case LoadOp():
                 target = gradient[op.memref]
                 idx = [mapping[v] for v in op.indices]

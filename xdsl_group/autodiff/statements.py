@@ -178,7 +178,7 @@ def _statement(store: StoreOp, outputs: set[SSAValue]) -> Statement:
     visit(expression)
     if accumulation is not None:
         _check_accumulation(accumulation, store)
-        ops.sort(key=lambda op: _program_position(op))
+    ops.sort(key=_program_position)
     return Statement(store, expression, tuple(ops), accumulation)
 
 
@@ -206,14 +206,8 @@ def _same_element(load: LoadOp, store: StoreOp) -> bool:
 
 def _check_accumulation(load: LoadOp, store: StoreOp) -> None:
     """`X[a] += e` is a reduction only if nothing writes X between the read and
-    the write, and the value read feeds only the addition."""
-    if len(list(load.result.uses)) != 1:
-        raise LoopnestError(
-            f"{access_str(load)} is used by more than the accumulation "
-            f"{value_name(store.memref)}[...] += ...; reading an output is not "
-            "differentiated",
-            load,
-        )
+    the write.  (Other uses of the value read are refused where they reach a
+    stored value: they read an output.)"""
     block = load.parent_block()
     assert isinstance(block, Block)
     between = False
