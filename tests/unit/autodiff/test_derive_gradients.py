@@ -432,3 +432,11 @@ def test_random_nests_vjp_matches_dual_numbers(nests, data_seed):
         for a in read:
             if a in OUTPUTS:
                 assert not bufs[a].any()
+
+
+def test_import_never_needs_torch():
+    import subprocess
+
+    code = "import sys, xdsl_group; assert 'torch' not in sys.modules; print(xdsl_group.derive_gradients.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "derive_gradients"
