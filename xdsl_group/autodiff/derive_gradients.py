@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from xdsl.context import Context
 from xdsl.dialects import arith, func
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import FloatAttr, ModuleOp
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -137,6 +137,10 @@ def _emit_adjoint(
                 needed.add(op.rhs)
             if op.rhs in active:
                 needed.add(op.lhs)
+        elif isinstance(op, arith.MaximumfOp | arith.MinimumfOp):
+            needed.update(op.operands)  # compared to route the gradient
+        elif isinstance(op, arith.SelectOp):
+            needed.add(op.cond)
         if op.results[0] in needed and not isinstance(op, LoadOp):
             needed.update(op.operands)
     for op in s.ops:
@@ -151,6 +155,16 @@ def _emit_adjoint(
     indices = [mapping[v] for v in store.indices]
     incoming = emit(LoadOp(gradient[store.memref], indices, store.map.data))
     adjoint: dict[SSAValue, SSAValue] = {s.expression: incoming}
+
+    zeros: list[SSAValue] = []
+
+    def routed(cond: SSAValue, amount: SSAValue, taken: bool) -> SSAValue:
+        """`amount` where `cond` is (taken) or is not (not taken) true, else 0."""
+        if not zeros:
+            zeros.append(emit(arith.ConstantOp(FloatAttr(0.0, amount.type))))
+        if taken:
+            return emit(arith.SelectOp(cond, amount, zeros[0]))
+        return emit(arith.SelectOp(cond, zeros[0], amount))
 
     def contribute(value: SSAValue, amount: Callable[[], SSAValue]) -> None:
         if value not in active:
@@ -177,6 +191,19 @@ def _emit_adjoint(
                 contribute(rhs, lambda: emit(arith.MulfOp(a, mapping[lhs])))
             case arith.NegfOp():
                 contribute(op.operand, lambda: emit(arith.NegfOp(a)))
+            case arith.MaximumfOp() | arith.MinimumfOp():
+                # The gradient goes to the operand chosen; on a tie, to the
+                # second (so relu = maximumf(x, 0) has gradient 0 at x = 0).
+                pred = "ogt" if isinstance(op, arith.MaximumfOp) else "olt"
+                lhs, rhs = op.lhs, op.rhs
+                first = emit(arith.CmpfOp(mapping[lhs], mapping[rhs], pred))
+                contribute(lhs, lambda: routed(first, a, True))
+                contribute(rhs, lambda: routed(first, a, False))
+            case arith.SelectOp():
+                cond = mapping[op.cond]
+                t, f = op.lhs, op.rhs
+                contribute(t, lambda: routed(cond, a, True))
+                contribute(f, lambda: routed(cond, a, False))
             case LoadOp():
                 target = gradient[op.memref]
                 idx = [mapping[v] for v in op.indices]
@@ -184,7 +211,7 @@ def _emit_adjoint(
                 new = emit(arith.AddfOp(old, a))
                 body.append(StoreOp(new, target, idx, op.map.data))
             case _:
-                pass  # constants: no gradient
+                pass  # constants and comparisons: no gradient
     for op in body:
         _append(parent, op)
 
@@ -221,7 +248,8 @@ class DeriveGradientsPass(ModulePass):
     outputs start from zero.  Each adjoint statement iterates its statement's
     iteration domain (grouped, peeled, interchanged nests work unchanged).
     Supported statements: `X[a] = e` and `X[a] += e` with `e` built from
-    loads of inputs, float constants and `arith.addf/subf/mulf/negf`; an
+    loads of inputs, float constants and `arith.addf/subf/mulf/negf`,
+    `maximumf/minimumf` and `select` on `cmpf` (ReLU-like bodies); an
     overwrite must write each element once (proven with isl).  Refused, with
     nothing added: division, any other op, reading an output other than the
     accumulated element, non-float memrefs, elements written twice by an

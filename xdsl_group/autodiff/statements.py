@@ -32,6 +32,10 @@ DIFFERENTIABLE_OPS: tuple[type[Operation], ...] = (
     arith.SubfOp,
     arith.MulfOp,
     arith.NegfOp,
+    arith.MaximumfOp,
+    arith.MinimumfOp,
+    arith.SelectOp,
+    arith.CmpfOp,
     arith.ConstantOp,
     LoadOp,
 )
@@ -129,12 +133,15 @@ def _unsupported(op: Operation) -> str:
     if isinstance(op, arith.DivfOp):
         return (
             "division is not differentiated (its gradient divides by the "
-            "divisor's square); gradients support addf, subf, mulf, negf"
+            f"divisor's square); {_CLASS}"
         )
-    return (
-        f"'{op.name}' is not in the differentiable class (loopnest loads and "
-        "stores of f32/f64, arith.constant, addf, subf, mulf, negf)"
-    )
+    return f"'{op.name}' is not in the differentiable class; {_CLASS}"
+
+
+_CLASS = (
+    "gradients support loopnest loads and stores of f32/f64, arith.constant, "
+    "addf, subf, mulf, negf, maximumf, minimumf, select and cmpf"
+)
 
 
 def _statement(store: StoreOp, outputs: set[SSAValue]) -> Statement:

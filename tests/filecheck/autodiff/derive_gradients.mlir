@@ -85,3 +85,27 @@ func.func @poly(%Y: memref<4xf64>, %A: memref<4xf64>, %B: memref<5xf64>) {
 // BODY-NEXT:      loopnest.store %[[DA2]], %dA[%[[I]]] : memref<4xf64>
 // BODY-NEXT:    }
 // BODY-NEXT:    func.return
+
+// ReLU-like bodies: the gradient is routed through the comparison, 0 elsewhere.
+func.func @relu(%Y: memref<4xf32>, %X: memref<4xf32>) {
+  loopnest.for i %i in range(4) {
+    %x = loopnest.load %X[%i] : memref<4xf32>
+    %z = arith.constant 0.0 : f32
+    %r = arith.maximumf %x, %z : f32
+    loopnest.store %r, %Y[%i] : memref<4xf32>
+  }
+  func.return
+}
+// BODY-LABEL: func.func @relu_vjp(%Y: memref<4xf32>, %X: memref<4xf32>, %dY: memref<4xf32>, %dX: memref<4xf32>) {
+// BODY-NEXT:    loopnest.for i %[[I:.*]] in range(4) {
+// BODY-NEXT:      %[[X:.*]] = loopnest.load %X[%[[I]]] : memref<4xf32>
+// BODY-NEXT:      %[[Z:.*]] = arith.constant 0.000000e+00 : f32
+// BODY-NEXT:      %[[G:.*]] = loopnest.load %dY[%[[I]]] : memref<4xf32>
+// BODY-NEXT:      %[[GT:.*]] = arith.cmpf ogt, %[[X]], %[[Z]] : f32
+// BODY-NEXT:      %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// BODY-NEXT:      %[[GX:.*]] = arith.select %[[GT]], %[[G]], %[[ZERO]] : f32
+// BODY-NEXT:      %[[DX:.*]] = loopnest.load %dX[%[[I]]] : memref<4xf32>
+// BODY-NEXT:      %[[DX2:.*]] = arith.addf %[[DX]], %[[GX]] : f32
+// BODY-NEXT:      loopnest.store %[[DX2]], %dX[%[[I]]] : memref<4xf32>
+// BODY-NEXT:    }
+// BODY-NEXT:    func.return

@@ -2,7 +2,8 @@
 MLIR 22, against independent references.
 
 The seed conv's gradients are checked against explicit numpy sums; random
-nests in the supported class (hypothesis) against forward-mode dual numbers
+nests in the supported class (hypothesis; with ReLU-like maximumf, minimumf
+and select) against forward-mode dual numbers
 evaluated on the drawn description, never on the IR.
 """
 
@@ -205,10 +206,16 @@ class Dual:
     def __neg__(self) -> Dual:
         return Dual(-self.a, -self.b)
 
+    def __gt__(self, o: Dual) -> bool:
+        return self.a > o.a
+
+    def __lt__(self, o: Dual) -> bool:
+        return self.a < o.a
+
 
 @dataclass
 class Expr:
-    kind: str  # "load", "const", "add", "sub", "mul", "neg"
+    kind: str  # "load", "const", "add", "sub", "mul", "neg", "max", "min", "select"
     array: str = ""
     index: tuple[tuple[tuple[int, ...], int], ...] = ()  # per dim: (coeffs, const)
     value: float = 0.0
@@ -269,8 +276,8 @@ def expressions(draw, depth: int, height: int = 3):
             return Expr("const", value=draw(st.sampled_from([0.5, -1.5, 2.0])))
         array = draw(st.sampled_from(INPUTS))
         return Expr("load", array=array, index=draw(affine_index(depth, RANKS[array])))
-    kind = draw(st.sampled_from(["add", "sub", "mul", "mul", "neg"]))
-    n = 1 if kind == "neg" else 2
+    kind = draw(st.sampled_from(["add", "sub", "mul", "mul", "neg", "max", "min", "select"]))
+    n = {"neg": 1, "select": 4}.get(kind, 2)  # select(x > y, a, b)
     return Expr(kind, args=tuple(draw(expressions(depth, height - 1)) for _ in range(n)))
 
 
@@ -343,9 +350,15 @@ class Text:
             self.lines.append(f"{pad}{v} = loopnest.load %{e.array}[{self.idx(e.index, ivs)}] : {self.ty(e.array)}")
         elif e.kind == "const":
             self.lines.append(f"{pad}{v} = arith.constant {e.value!r} : f64")
+        elif e.kind == "select":
+            x, y, a, b = (self.expr(a, ivs, pad) for a in e.args)
+            c = self.fresh()
+            self.lines.append(f"{pad}{c} = arith.cmpf ogt, {x}, {y} : f64")
+            self.lines.append(f"{pad}{v} = arith.select {c}, {a}, {b} : f64")
         else:
             args = [self.expr(a, ivs, pad) for a in e.args]
-            self.lines.append(f"{pad}{v} = arith.{e.kind}f {', '.join(args)} : f64")
+            op = {"max": "maximumf", "min": "minimumf"}.get(e.kind, e.kind + "f")
+            self.lines.append(f"{pad}{v} = arith.{op} {', '.join(args)} : f64")
         return v
 
 
@@ -401,6 +414,12 @@ def evaluate(nests, inputs: dict[str, np.ndarray], seed_at=None):
                 return ev(e.args[0], ivs) * ev(e.args[1], ivs)
             case "neg":
                 return -ev(e.args[0], ivs)
+            case "max" | "min":  # a tie picks the second operand
+                u, w = ev(e.args[0], ivs), ev(e.args[1], ivs)
+                return u if (u > w if e.kind == "max" else u < w) else w
+            case "select":
+                x, y, a, b = (ev(a, ivs) for a in e.args)
+                return a if x > y else b
         raise AssertionError(e.kind)
 
     for nest in nests:

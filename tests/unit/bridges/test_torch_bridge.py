@@ -387,3 +387,41 @@ def test_training_two_layers_matches_pytorch(variant, dtype):
         opt_theirs.step()
         losses.append(loss.item())
     assert losses == sorted(losses, reverse=True) and losses[-1] < losses[0]
+
+
+def test_relu_and_leaky_relu_bodies_match_pytorch():
+    """ReLU `maximumf(y, 0)` and leaky ReLU `select(y > 0, y, 0.1 * y)` of
+    `y = x * s`: gradients routed by the comparison, as PyTorch's."""
+    module = xdsl_group.parse("""
+func.func @act(%R: memref<3x4xf64>, %L: memref<3x4xf64>, %X: memref<3x4xf64>, %S: memref<4xf64>) {
+  loopnest.for i %i in range(3) {
+    loopnest.for j %j in range(4) {
+      %x = loopnest.load %X[%i, %j] : memref<3x4xf64>
+      %s = loopnest.load %S[%j] : memref<4xf64>
+      %y = arith.mulf %x, %s : f64
+      %z = arith.constant 0.0 : f64
+      %r = arith.maximumf %y, %z : f64
+      loopnest.store %r, %R[%i, %j] : memref<3x4xf64>
+      %c = arith.cmpf ogt, %y, %z : f64
+      %k = arith.constant 0.1 : f64
+      %ky = arith.mulf %k, %y : f64
+      %l = arith.select %c, %y, %ky : f64
+      loopnest.store %l, %L[%i, %j] : memref<3x4xf64>
+    }
+  }
+  func.return
+}
+""")
+    op = to_torch(module, "act", batched=("R", "L", "X"))
+    gen = torch.Generator().manual_seed(11)
+    x = torch.randn(2, 3, 4, dtype=torch.float64, generator=gen, requires_grad=True)
+    s = torch.randn(4, dtype=torch.float64, generator=gen, requires_grad=True)
+    r, leaky = op(x, s)
+    y = x * s
+    torch.testing.assert_close(r, F.relu(y), rtol=0, atol=0)
+    torch.testing.assert_close(leaky, F.leaky_relu(y, 0.1), rtol=1e-15, atol=1e-15)
+    gr, gl = torch.randn(r.shape, dtype=torch.float64, generator=gen), torch.randn(r.shape, dtype=torch.float64, generator=gen)
+    ours = torch.autograd.grad((r, leaky), (x, s), (gr, gl))
+    theirs = torch.autograd.grad((F.relu(y), F.leaky_relu(y, 0.1)), (x, s), (gr, gl))
+    for a, b in zip(ours, theirs):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
