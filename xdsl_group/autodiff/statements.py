@@ -19,12 +19,12 @@ from dataclasses import dataclass
 import islpy as isl
 
 from xdsl.dialects import arith, func
-from xdsl.dialects.builtin import Float32Type, Float64Type, MemRefType
+from xdsl.dialects.builtin import FileLineColLoc, Float32Type, Float64Type, MemRefType
 from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 
 from xdsl_group.analysis.loop_structure import access_str, value_name
 from xdsl_group.analysis.polyhedral import Access, LoopContext
-from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, YieldOp
+from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, YieldOp, enclosing_loops
 from xdsl_group.errors import LoopnestError
 
 DIFFERENTIABLE_OPS: tuple[type[Operation], ...] = (
@@ -113,7 +113,7 @@ def analyse_function(fn: func.FuncOp) -> Differentiable:
     for op in fn.walk():
         if op is fn or isinstance(op, _STRUCTURAL_OPS + DIFFERENTIABLE_OPS):
             continue
-        raise LoopnestError(_unsupported(op), op)
+        raise LoopnestError(_unsupported(op) + _where(op), op)
     written = written_arguments(fn)
     outputs = tuple(sorted(written))
     inputs = tuple(k for k in range(len(args)) if k not in written)
@@ -136,6 +136,16 @@ def _unsupported(op: Operation) -> str:
             f"divisor's square); {_CLASS}"
         )
     return f"'{op.name}' is not in the differentiable class; {_CLASS}"
+
+
+def _where(op: Operation) -> str:
+    """Where an op without a source location is: its innermost located loop."""
+    if isinstance(op.location, FileLineColLoc):
+        return ""
+    for loop in enclosing_loops(op):
+        if isinstance(loop.location, FileLineColLoc):
+            return f" (in loop '{loop.name_str}', line {loop.location.line.data})"
+    return ""
 
 
 _CLASS = (

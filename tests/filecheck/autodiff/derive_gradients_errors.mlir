@@ -1,6 +1,6 @@
 // RUN: xdsl-opt %s --split-input-file --verify-diagnostics -p derive-gradients | filecheck %s
 
-// CHECK: error: 'arith.divf' op: division is not differentiated (its gradient divides by the divisor's square); gradients support loopnest loads and stores of f32/f64, arith.constant, addf, subf, mulf, negf, maximumf, minimumf, select and cmpf
+// CHECK: error: 'arith.divf' op: division is not differentiated (its gradient divides by the divisor's square); gradients support loopnest loads and stores of f32/f64, arith.constant, addf, subf, mulf, negf, maximumf, minimumf, select and cmpf (in loop 'i', line {{[0-9]+}})
 func.func @divide(%O: memref<4xf32>, %A: memref<4xf32>, %B: memref<4xf32>) {
   loopnest.for i %i in range(4) {
     %a = loopnest.load %A[%i] : memref<4xf32>
@@ -27,7 +27,7 @@ func.func @recurrence(%A: memref<8xf32>, %B: memref<8xf32>) {
 
 // -----
 
-// CHECK: error: 'math.exp' op: 'math.exp' is not in the differentiable class; gradients support loopnest loads and stores of f32/f64, arith.constant, addf, subf, mulf, negf, maximumf, minimumf, select and cmpf
+// CHECK: error: 'math.exp' op: 'math.exp' is not in the differentiable class; gradients support loopnest loads and stores of f32/f64, arith.constant, addf, subf, mulf, negf, maximumf, minimumf, select and cmpf (in loop 'i', line {{[0-9]+}})
 func.func @exponential(%O: memref<4xf32>, %A: memref<4xf32>) {
   loopnest.for i %i in range(4) {
     %a = loopnest.load %A[%i] : memref<4xf32>
