@@ -103,9 +103,8 @@ def _emit_adjoint(
     arguments: dict[SSAValue, SSAValue],
     gradient: dict[SSAValue, SSAValue],
 ) -> None:
-    leaves = [op for op in s.ops if isinstance(op, LoadOp)]
-    if not leaves:
-        return  # a constant store: nothing flows to the inputs
+    if not _reaches_an_input(s.expression):
+        return  # e.g. a constant store: nothing flows to the inputs
     mapping = dict(arguments)
     parent = block
     for loop in s.context.loops:
@@ -214,6 +213,30 @@ def _emit_adjoint(
                 pass  # constants and comparisons: no gradient
     for op in body:
         _append(parent, op)
+
+
+def _differentiable_operands(op: Operation) -> tuple[SSAValue, ...]:
+    """The operands a gradient flows to (not a select's condition, not the
+    operands of a comparison or a constant)."""
+    if isinstance(op, arith.SelectOp):
+        return (op.lhs, op.rhs)
+    if isinstance(op, arith.CmpfOp | arith.ConstantOp | LoadOp):
+        return ()
+    return tuple(op.operands)
+
+
+def _reaches_an_input(root: SSAValue) -> bool:
+    """Whether a gradient flowing into `root` reaches some input load."""
+    stack, seen = [root], set[SSAValue]()
+    while stack:
+        v = stack.pop()
+        if v in seen or not isinstance(v.owner, Operation):
+            continue
+        seen.add(v)
+        if isinstance(v.owner, LoadOp):
+            return True
+        stack.extend(_differentiable_operands(v.owner))
+    return False
 
 
 def _append(block: Block, op: Operation) -> None:

@@ -109,3 +109,20 @@ func.func @relu(%Y: memref<4xf32>, %X: memref<4xf32>) {
 // BODY-NEXT:      loopnest.store %[[DX2]], %dX[%[[I]]] : memref<4xf32>
 // BODY-NEXT:    }
 // BODY-NEXT:    func.return
+
+// No gradient reaches an input (a constant store, a select between
+// constants): no adjoint nest.
+func.func @flags(%F: memref<4xf32>, %X: memref<4xf32>) {
+  loopnest.for i %i in range(4) {
+    %x = loopnest.load %X[%i] : memref<4xf32>
+    %z = arith.constant 0.0 : f32
+    %one = arith.constant 1.0 : f32
+    %c = arith.cmpf ogt, %x, %z : f32
+    %f = arith.select %c, %one, %z : f32
+    loopnest.store %f, %F[%i] : memref<4xf32>
+  }
+  func.return
+}
+// BODY-LABEL: func.func @flags_vjp(%F: memref<4xf32>, %X: memref<4xf32>, %dF: memref<4xf32>, %dX: memref<4xf32>) {
+// BODY-NEXT:    func.return
+// BODY-NEXT:  }
