@@ -119,6 +119,12 @@ def _convert_func_to_llvm() -> type[ModulePass]:
     return ConvertFuncToLLVMPass
 
 
+def _derive_gradients() -> type[ModulePass]:
+    from xdsl_group.autodiff.derive_gradients import DeriveGradientsPass
+
+    return DeriveGradientsPass
+
+
 PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "convert-loopnest-to-affine": _convert_loopnest_to_affine,
     "group-loops": _group_loops,
@@ -133,6 +139,7 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "loopnest-convert-arith-to-llvm": _convert_arith_to_llvm,
     "loopnest-convert-cf-to-llvm": _convert_cf_to_llvm,
     "loopnest-convert-func-to-llvm": _convert_func_to_llvm,
+    "derive-gradients": _derive_gradients,
 }
 
 UNIVERSE = Universe(
