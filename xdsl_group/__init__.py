@@ -8,12 +8,21 @@ The stable API:
 - `from_python(source, sizes, arrays)`: Python loop code to a `loopnest` module;
 - `jit(module, func_name)`: compile a function to native code (a callable).
 
-Every refusal raises `LoopnestError` (a one-line diagnostic).
+Every refusal raises `LoopnestError` (a one-line diagnostic); a refused loop
+transformation raises its subclass `TransformationError`.
 """
 
 from xdsl_group.api import apply, interpret, parse
-from xdsl_group.errors import LoopnestError
+from xdsl_group.errors import LoopnestError, TransformationError
 from xdsl_group.frontend import from_python
 from xdsl_group.jit import jit
 
-__all__ = ["LoopnestError", "apply", "from_python", "interpret", "jit", "parse"]
+__all__ = [
+    "LoopnestError",
+    "TransformationError",
+    "apply",
+    "from_python",
+    "interpret",
+    "jit",
+    "parse",
+]

@@ -1,4 +1,5 @@
-"""An xDSL context with every upstream dialect and `loopnest` registered."""
+"""An xDSL context with every upstream dialect, `loopnest` and its
+`transform.loopnest` extension registered."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ def make_context() -> Context:
     ctx = Context(allow_unregistered=False)
     for name, factory in {**get_all_dialects(), **UNIVERSE.all_dialects}.items():
         ctx.register_dialect(name, factory)
+    # Loaded up front so that `transform.loopnest` ops (which load with it)
+    # parse wherever they appear.
+    ctx.load_registered_dialect("loopnest")
     return ctx
 
 

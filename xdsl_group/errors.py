@@ -11,8 +11,11 @@ from xdsl.utils.exceptions import PassFailedException
 _FORMATTED = re.compile(r"^(\S+:\d+:\d+: )?error: ")
 
 
-def format_diagnostic(message: str, op: Operation | None = None) -> str:
-    """`[file:line:col: ]error: ['op.name' op (loop 'x'): ]message`, MLIR style."""
+def format_diagnostic(
+    message: str, op: Operation | None = None, severity: str = "error"
+) -> str:
+    """`[file:line:col: ]error: ['op.name' op (loop 'x'): ]message`, MLIR style
+    (`severity` "note" for a line attached to an error)."""
     if op is None and _FORMATTED.match(message):
         return message
     where = ""
@@ -26,7 +29,7 @@ def format_diagnostic(message: str, op: Operation | None = None) -> str:
         if isinstance(loop_name, StringAttr):
             subject += f" (loop '{loop_name.data}')"
         subject += ": "
-    return f"{where}error: {subject}{message}"
+    return f"{where}{severity}: {subject}{message}"
 
 
 class LoopnestError(PassFailedException):
@@ -42,3 +45,15 @@ class LoopnestError(PassFailedException):
         self.reason = reason
         self.op = op
         super().__init__(format_diagnostic(reason, op))
+
+
+class TransformationError(LoopnestError):
+    """A loop transformation refused the loops it was given.
+
+    `op` is the loop the message points at; `loops` are the loops the request
+    named (the message names them too, and the dependence when there is one).
+    """
+
+    def __init__(self, reason: str, op: Operation | None = None, loops: tuple[Operation, ...] = ()):
+        self.loops = loops
+        super().__init__(reason, op)

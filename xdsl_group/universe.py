@@ -15,9 +15,22 @@ from xdsl.universe import Universe
 
 
 def _loopnest() -> Dialect:
-    from xdsl_group.dialects.loopnest import Loopnest
+    """`loopnest` together with its `transform.loopnest` extension.
 
-    return Loopnest
+    xDSL 0.74 finds an op's dialect by the name before the first dot and has
+    no way to extend `transform`, so `transform.loopnest.*` ops cannot load
+    on their own: they load with `loopnest`, whose ops every payload of
+    theirs holds (a script after the payload parses; `xdsl_group.parse`
+    loads them up front).
+    """
+    from xdsl_group.dialects.loopnest import Loopnest
+    from xdsl_group.dialects.transform_loopnest import TransformLoopnest
+
+    return Dialect(
+        Loopnest.name,
+        [*Loopnest.operations, *TransformLoopnest.operations],
+        [*Loopnest.attributes, *TransformLoopnest.attributes],
+    )
 
 
 def _convert_loopnest_to_affine() -> type[ModulePass]:
@@ -44,6 +57,14 @@ def _peel_loops() -> type[ModulePass]:
     from xdsl_group.transforms.peel_loops import PeelLoopsPass
 
     return PeelLoopsPass
+
+
+def _loopnest_transform_interpreter() -> type[ModulePass]:
+    from xdsl_group.transforms.loopnest_transform_interpreter import (
+        LoopnestTransformInterpreterPass,
+    )
+
+    return LoopnestTransformInterpreterPass
 
 
 def _check_bounds() -> type[ModulePass]:
@@ -103,6 +124,7 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "group-loops": _group_loops,
     "interchange-loops": _interchange_loops,
     "peel-loops": _peel_loops,
+    "loopnest-transform-interpreter": _loopnest_transform_interpreter,
     "loopnest-check-bounds": _check_bounds,
     "raise-affine-to-loopnest": _raise_affine,
     "convert-loopnest-to-llvm": _convert_loopnest_to_llvm,

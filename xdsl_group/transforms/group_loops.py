@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import islpy as isl
-from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     AffineMapAttr,
@@ -19,33 +18,24 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import BlockArgument, Operation, SSAValue
 from xdsl.ir.affine import AffineExpr, AffineMap
-from xdsl.pattern_rewriter import (
-    PatternRewriter,
-    PatternRewriteWalker,
-    RewritePattern,
-    op_type_rewrite_pattern,
-)
-from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.arg_spec import ArgSpec
 
 from xdsl_group.analysis.affine_utils import linear_form
 from xdsl_group.analysis.loop_structure import (
     enclosing_function,
-    is_ancestor,
     join_names,
     names_on_path,
     require_known,
     value_name,
 )
-from xdsl_group.analysis.polyhedral import (
-    LoopContext,
-    collect_accesses,
-    constant_trip_count,
-)
+from xdsl_group.analysis.polyhedral import LoopContext, collect_accesses
 from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, enclosing_loops
-from xdsl_group.errors import LoopnestError
+from xdsl_group.errors import LoopnestError, TransformationError
 from xdsl_group.transforms._options import name_option_as
+from xdsl_group.transforms.core import LoopTransformationPass, Plan, trip_count
+from xdsl_group.transforms.selection import Roles, depth, nests, on_one_path, roles_named
 
 GROUP_ATTR = "loopnest.group"
 """Discardable attribute recording a grouping request on a loop: `{loopnest.group = G}`."""
@@ -61,57 +51,104 @@ class Compaction:
     shifts: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class Grouped:
+    """What a grouping made."""
+
+    group_loop: ForOp | None
+    """The new loop over the groups (None for G = 1: nothing changes)."""
+    loops: tuple[ForOp, ...]
+    """The grouped loops (the same ops, now over their group's chunk)."""
+
+
 @dataclass
-class Grouping:
+class Grouping(Plan[Grouped]):
     """Group `loops` (request order) G ways under a new loop around `outer`."""
 
     loops: tuple[ForOp, ...]
     outer: ForOp
     groups: int
-    chunks: dict[int, int]
-    """id(loop) -> (trip count / G) * step: how far group g+1 starts after g."""
+    chunks: dict[ForOp, int]
+    """loop -> (trip count / G) * step: how far group g+1 starts after g."""
     name: str
     compactions: list[Compaction] = field(default_factory=list)
 
+    @property
+    def anchor(self) -> ForOp:
+        return self.outer
 
-def _is_on_one_path(loops: Sequence[ForOp]) -> bool:
-    return all(
-        a is b or is_ancestor(a, b) or is_ancestor(b, a) for a in loops for b in loops
-    )
+    @property
+    def consumed(self) -> tuple[ForOp, ...]:
+        return self.loops
 
-
-def _depth(loop: ForOp) -> int:
-    return len(list(enclosing_loops(loop)))
-
-
-def _matches_by_name(module: Operation, names: Sequence[str]) -> list[tuple[ForOp, ...]]:
-    """For each nest holding every named loop: those loops, in `names` order."""
-    wanted = set(names)
-    tops = [
-        op
-        for op in module.walk()
-        if isinstance(op, ForOp)
-        and op.name_str in wanted
-        and not any(o.name_str in wanted for o in enclosing_loops(op))
-    ]
-    matches: list[tuple[ForOp, ...]] = []
-    for top in tops:
-        found = [op for op in top.walk() if isinstance(op, ForOp) and op.name_str in wanted]
-        if {op.name_str for op in found} != wanted:
-            continue  # this nest lacks some of the loops: left alone
-        if len(found) != len(wanted) or not _is_on_one_path(found):
-            raise LoopnestError(
-                f"cannot group loops {join_names(names)}: under loop "
-                f"'{top.name_str}' they do not lie on one path (each must enclose "
-                "or be enclosed by the others, once)",
-                op=top,
+    def apply(self, rewriter: PatternRewriter) -> Grouped:
+        if self.groups == 1:
+            for loop in self.loops:
+                loop.attributes.pop(GROUP_ATTR, None)
+            return Grouped(None, self.loops)
+        g_loop = ForOp(self.name, 0, self.groups)
+        g_loop.location = self.outer.location
+        g_iv = g_loop.induction_variable
+        for loop in self.loops:
+            chunk = self.chunks[loop]
+            lb_map, g = _add_dim(loop.lower_bound.data)
+            start = lb_map.results[0] + g * chunk
+            loop.operands = [*loop.bound_operands, g_iv]
+            loop.properties["lower_bound"] = AffineMapAttr(
+                AffineMap(lb_map.num_dims, 0, (start,))
             )
-        by_name = {op.name_str: op for op in found}
-        matches.append(tuple(by_name[n] for n in names))
+            loop.properties["upper_bound"] = AffineMapAttr(
+                AffineMap(lb_map.num_dims, 0, (start + chunk,))
+            )
+            loop.attributes.pop(GROUP_ATTR, None)
+        for comp in self.compactions:
+            _compact(rewriter, comp, g_iv)
+        rewriter.insert(g_loop, InsertPoint.before(self.outer))
+        self.outer.detach()
+        block = g_loop.body.block
+        block.insert_op_before(self.outer, block.last_op)
+        return Grouped(g_loop, self.loops)
+
+
+def _compact(rewriter: PatternRewriter, comp: Compaction, g_iv: SSAValue) -> None:
+    """Give `comp.memref` its shrunk type and its accesses group-local indices."""
+    for use in list(comp.memref.uses):
+        access = use.operation
+        assert isinstance(access, LoadOp | StoreOp)
+        m, g = _add_dim(access.map.data)
+        results = tuple(e - g * s if s else e for e, s in zip(m.results, comp.shifts))
+        head = [access.value, access.memref] if isinstance(access, StoreOp) else [access.memref]
+        access.operands = [*head, *access.indices, g_iv]
+        access.properties["map"] = AffineMapAttr(AffineMap(m.num_dims, 0, results))
+    fn = comp.memref.block.parent_op()
+    assert isinstance(fn, func.FuncOp)
+    hint = comp.memref.name_hint
+    new_arg = rewriter.replace_value_with_new_type(comp.memref, comp.new_type)
+    new_arg.name_hint = hint
+    inputs = [arg.type for arg in fn.body.blocks[0].args]
+    fn.function_type = FunctionType.from_lists(inputs, fn.function_type.outputs.data)
+
+
+def select_groupings(module: Operation, roles: Roles, what: str) -> list[tuple[ForOp, ...]]:
+    """Per nest holding a loop of every role: those loops, in role order.
+
+    `what` starts the refusals ("cannot group loops 'co', 'ci'"): a nest whose
+    loops do not lie on one path, or no complete nest at all."""
+    complete, tops = nests(module, roles)
+    matches: list[tuple[ForOp, ...]] = []
+    for nest in complete:
+        chosen = nest.single()
+        if chosen is None or not on_one_path(chosen):
+            raise TransformationError(
+                f"{what}: under loop '{nest.top.name_str}' they do not lie on one path "
+                "(each must enclose or be enclosed by the others, once)",
+                op=nest.top,
+                loops=nest.loops,
+            )
+        matches.append(chosen)
     if not matches:
-        raise LoopnestError(
-            f"cannot group loops {join_names(names)}: no nest in the module "
-            "contains all of them on one path",
+        raise TransformationError(
+            f"{what}: no nest in the module contains all of them on one path",
             op=tops[0] if tops else None,
         )
     return matches
@@ -132,11 +169,12 @@ def _matches_by_attribute(module: Operation) -> list[tuple[tuple[ForOp, ...], in
         if any(GROUP_ATTR in o.attributes for o in enclosing_loops(top)):
             continue
         found = [op for op in top.walk() if isinstance(op, ForOp) and GROUP_ATTR in op.attributes]
-        if not _is_on_one_path(found):
-            raise LoopnestError(
+        if not on_one_path(found):
+            raise TransformationError(
                 f"cannot group the loops marked '{GROUP_ATTR}' under loop "
                 f"'{top.name_str}': they do not lie on one path",
                 op=top,
+                loops=tuple(found),
             )
         sizes = set()
         for op in found:
@@ -148,12 +186,13 @@ def _matches_by_attribute(module: Operation) -> list[tuple[tuple[ForOp, ...], in
                 )
             sizes.add(attr.value.data)
         if len(sizes) != 1:
-            raise LoopnestError(
+            raise TransformationError(
                 f"the loops marked '{GROUP_ATTR}' under loop '{top.name_str}' ask for "
                 f"different numbers of groups ({', '.join(map(str, sorted(sizes)))})",
                 op=top,
+                loops=tuple(found),
             )
-        matches.append((tuple(sorted(found, key=_depth)), sizes.pop()))
+        matches.append((tuple(sorted(found, key=depth)), sizes.pop()))
     return matches
 
 
@@ -184,21 +223,21 @@ def _compactions(plan: Grouping) -> list[Compaction]:
             and fn is not None
             and memref.block is fn.body.blocks[0]
         ):
-            raise LoopnestError(f"{what}: it is not an argument of the function", op=plan.outer)
+            raise TransformationError(f"{what}: it is not an argument of the function", op=plan.outer)
         callers = [
             op
             for op in fn.get_toplevel_object().walk()
             if isinstance(op, func.CallOp) and op.callee.root_reference == fn.sym_name
         ]
         if callers:
-            raise LoopnestError(
+            raise TransformationError(
                 f"{what}: @{fn.sym_name.data} is called in the module and its "
                 "signature would change",
                 op=plan.outer,
             )
         for use in memref.uses:
             if not (isinstance(use.operation, LoadOp | StoreOp) and plan.outer.is_ancestor(use.operation)):
-                raise LoopnestError(
+                raise TransformationError(
                     f"{what}: it is also used outside the grouped nest "
                     f"(by '{use.operation.name}')",
                     op=plan.outer,
@@ -206,7 +245,7 @@ def _compactions(plan: Grouping) -> list[Compaction]:
         ty = memref.type
         assert isinstance(ty, MemRefType)
         if not isinstance(ty.layout, NoneAttr):
-            raise LoopnestError(f"{what}: it has a non-default layout", op=plan.outer)
+            raise TransformationError(f"{what}: it has a non-default layout", op=plan.outer)
         shape = list(ty.get_shape())
         shifts = [0] * len(shape)
         for d in range(len(shape)):
@@ -220,7 +259,7 @@ def _compactions(plan: Grouping) -> list[Compaction]:
             if not loops_here or loops_here == {first}:
                 continue
             if len(loops_here) > 1 or first in loops_here:
-                raise LoopnestError(
+                raise TransformationError(
                     f"{what}: dimension {d} is indexed by several grouped loops "
                     f"({join_names(sorted(l.name_str for l in loops_here))})",
                     op=plan.outer,
@@ -235,25 +274,25 @@ def _compactions(plan: Grouping) -> list[Compaction]:
                 ]
                 c = sum(form[0].get(k, 0) for k in iv_dims) if form else None
                 if form is None or c == 0:
-                    raise LoopnestError(
+                    raise TransformationError(
                         f"{what}: dimension {d} is not an affine function of loop "
                         f"'{loop.name_str}' in every access",
                         op=plan.outer,
                     )
                 coeffs.add(c)
             if len(coeffs) != 1:
-                raise LoopnestError(
+                raise TransformationError(
                     f"{what}: dimension {d} uses loop '{loop.name_str}' with different "
                     "coefficients",
                     op=plan.outer,
                 )
             if shape[d] % plan.groups:
-                raise LoopnestError(
+                raise TransformationError(
                     f"{what}: dimension {d} of size {shape[d]} is not divisible by "
                     f"{plan.groups} groups",
                     op=plan.outer,
                 )
-            shifts[d] = coeffs.pop() * plan.chunks[id(loop)]
+            shifts[d] = coeffs.pop() * plan.chunks[loop]
             shape[d] //= plan.groups
         _check_fits(plan, group, shifts, shape, what)
         new_type = MemRefType(ty.element_type, shape, ty.layout, ty.memory_space)
@@ -273,7 +312,7 @@ def _check_fits(plan: Grouping, accesses, shifts: list[int], shape: list[int], w
         for k, loop in enumerate(ctx.loops):
             if any(loop is l for l in plan.loops):
                 lb, _ = ctx.bound_strs(k)
-                chunk = plan.chunks[id(loop)]
+                chunk = plan.chunks[loop]
                 cons.append(
                     f"({lb}) + {chunk}*{gname} <= i{k} < ({lb}) + {chunk}*{gname} + {chunk}"
                 )
@@ -285,7 +324,7 @@ def _check_fits(plan: Grouping, accesses, shifts: list[int], shape: list[int], w
         )
         bad = isl.Set(f"{{ [{dims}] : {' and '.join(cons)} and ({outside}) }}")
         if not bad.is_empty():
-            raise LoopnestError(
+            raise TransformationError(
                 f"{what}: its group-local indices would leave the shrunk shape "
                 f"{'x'.join(map(str, shape))}",
                 op=plan.outer,
@@ -297,66 +336,61 @@ def _check_fits(plan: Grouping, accesses, shifts: list[int], shape: list[int], w
         pairs = to_local.reverse().apply_range(to_full)
         layout = pairs if layout is None else layout.union(pairs)
     if layout is not None and not layout.is_single_valued():
-        raise LoopnestError(
+        raise TransformationError(
             f"{what}: different groups would share elements of the shrunk memref",
             op=plan.outer,
         )
 
 
-def plan_grouping(
-    module: Operation,
-    loops: Sequence[str],
-    groups: int | None,
-    name: str,
-    compact: bool,
-) -> list[Grouping]:
-    """Check a request on the whole module; the groupings to apply."""
-    if bool(loops) != (groups is not None):
-        raise LoopnestError("group-loops takes loops= and groups= together")
+def plan_group(
+    loops: Sequence[ForOp], groups: int, name: str = "g", compact: bool = False
+) -> Grouping:
+    """Group `loops` (on one path of a nest, in request order: the first keeps
+    its memref dimensions under `compact`) `groups` ways under a new loop
+    `name` placed around the outermost of them."""
+    names = [loop.name_str for loop in loops]
+    if not loops:
+        raise TransformationError("cannot group: no loops given")
+    if len(set(loops)) != len(loops):
+        raise TransformationError(
+            f"cannot group loops {join_names(names)}: a loop is given twice", op=loops[0]
+        )
+    outer = min(loops, key=depth)
+    if not on_one_path(loops):
+        raise TransformationError(
+            f"cannot group loops {join_names(names)}: they do not lie on one path "
+            "(each must enclose or be enclosed by the others, once)",
+            op=outer,
+            loops=tuple(loops),
+        )
+    if groups < 1:
+        raise TransformationError(
+            f"cannot group into {groups} groups: groups must be at least 1", op=outer
+        )
     if not name:
-        raise LoopnestError("group-loops: name= must not be empty")
-    requests: list[tuple[tuple[ForOp, ...], int]]
-    if loops:
-        assert groups is not None
-        if len(set(loops)) != len(loops):
-            raise LoopnestError(f"group-loops: loops= names a loop twice ({', '.join(loops)})")
-        if groups < 1:
-            raise LoopnestError(f"cannot group into {groups} groups: groups must be at least 1")
-        require_known(module, loops, "group-loops loops=")
-        requests = [(m, groups) for m in _matches_by_name(module, loops)]
-    else:
-        requests = _matches_by_attribute(module)
-    plans: list[Grouping] = []
-    for chosen, g in requests:
-        outer = min(chosen, key=_depth)
-        if g < 1:
-            raise LoopnestError(f"cannot group into {g} groups: groups must be at least 1", op=outer)
-        chunks: dict[int, int] = {}
-        for loop in chosen:
-            trip = constant_trip_count(loop)
-            if trip is None:
-                raise LoopnestError(
-                    f"cannot group loop '{loop.name_str}': its trip count is not constant",
-                    op=loop,
-                )
-            if trip % g:
-                raise LoopnestError(
-                    f"cannot group loop '{loop.name_str}' {g} ways: its trip count "
-                    f"{trip} is not divisible by {g}",
-                    op=loop,
-                )
-            chunks[id(loop)] = trip // g * loop.step_value
-        if name in names_on_path(outer):
-            raise LoopnestError(
-                f"cannot name the group loop '{name}': a loop of that name already "
-                f"encloses or is inside loop '{outer.name_str}'",
-                op=outer,
+        raise TransformationError("cannot group: the group loop's name is empty", op=outer)
+    chunks: dict[ForOp, int] = {}
+    for loop in loops:
+        trip = trip_count(loop, f"cannot group loop '{loop.name_str}'")
+        if trip % groups:
+            raise TransformationError(
+                f"cannot group loop '{loop.name_str}' {groups} ways: its trip count "
+                f"{trip} is not divisible by {groups}",
+                op=loop,
+                loops=(loop,),
             )
-        plan = Grouping(chosen, outer, g, chunks, name)
-        if compact and g > 1:
-            plan.compactions = _compactions(plan)
-        plans.append(plan)
-    return plans
+        chunks[loop] = trip // groups * loop.step_value
+    if name in names_on_path(outer):
+        raise TransformationError(
+            f"cannot name the group loop '{name}': a loop of that name already "
+            f"encloses or is inside loop '{outer.name_str}'",
+            op=outer,
+            loops=tuple(loops),
+        )
+    plan = Grouping(tuple(loops), outer, groups, chunks, name)
+    if compact and groups > 1:
+        plan.compactions = _compactions(plan)
+    return plan
 
 
 def _add_dim(m: AffineMap) -> tuple[AffineMap, AffineExpr]:
@@ -364,63 +398,10 @@ def _add_dim(m: AffineMap) -> tuple[AffineMap, AffineExpr]:
     return AffineMap(m.num_dims + 1, 0, m.results), AffineExpr.dimension(m.num_dims)
 
 
-def group(rewriter: PatternRewriter, plan: Grouping) -> None:
-    if plan.groups == 1:
-        for loop in plan.loops:
-            loop.attributes.pop(GROUP_ATTR, None)
-        return
-    g_loop = ForOp(plan.name, 0, plan.groups)
-    g_loop.location = plan.outer.location
-    g_iv = g_loop.induction_variable
-    for loop in plan.loops:
-        chunk = plan.chunks[id(loop)]
-        lb_map, g = _add_dim(loop.lower_bound.data)
-        start = lb_map.results[0] + g * chunk
-        loop.operands = [*loop.bound_operands, g_iv]
-        loop.properties["lower_bound"] = AffineMapAttr(AffineMap(lb_map.num_dims, 0, (start,)))
-        loop.properties["upper_bound"] = AffineMapAttr(
-            AffineMap(lb_map.num_dims, 0, (start + chunk,))
-        )
-        loop.attributes.pop(GROUP_ATTR, None)
-    for comp in plan.compactions:
-        for use in list(comp.memref.uses):
-            access = use.operation
-            assert isinstance(access, LoadOp | StoreOp)
-            m, g = _add_dim(access.map.data)
-            results = tuple(
-                e - g * s if s else e for e, s in zip(m.results, comp.shifts)
-            )
-            head = [access.value, access.memref] if isinstance(access, StoreOp) else [access.memref]
-            access.operands = [*head, *access.indices, g_iv]
-            access.properties["map"] = AffineMapAttr(AffineMap(m.num_dims, 0, results))
-        fn = comp.memref.block.parent_op()
-        assert isinstance(fn, func.FuncOp)
-        hint = comp.memref.name_hint
-        new_arg = rewriter.replace_value_with_new_type(comp.memref, comp.new_type)
-        new_arg.name_hint = hint
-        inputs = [arg.type for arg in fn.body.blocks[0].args]
-        fn.function_type = FunctionType.from_lists(inputs, fn.function_type.outputs.data)
-    rewriter.insert(g_loop, InsertPoint.before(plan.outer))
-    plan.outer.detach()
-    block = g_loop.body.block
-    block.insert_op_before(plan.outer, block.last_op)
-
-
-@dataclass
-class GroupPattern(RewritePattern):
-    """Applies the planned grouping whose outermost chosen loop is matched."""
-
-    plans: dict[int, Grouping] = field(default_factory=dict)
-
-    @op_type_rewrite_pattern
-    def match_and_rewrite(self, op: ForOp, rewriter: PatternRewriter) -> None:
-        plan = self.plans.pop(id(op), None)
-        if plan is not None:
-            group(rewriter, plan)
 
 
 @dataclass(frozen=True)
-class GroupLoopsPass(ModulePass):
+class GroupLoopsPass(LoopTransformationPass):
     """The seed's `group(G)`: restrict loops on one path to G groups.
 
     `group-loops{loops=co,ci groups=4}` puts a new loop `g` over `range(G)`
@@ -458,7 +439,28 @@ class GroupLoopsPass(ModulePass):
     def from_spec(cls, spec: ArgSpec) -> GroupLoopsPass:
         return super().from_spec(name_option_as(spec, "new_name"))
 
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
-        plans = plan_grouping(op, self.loops, self.groups, self.new_name, self.compact)
-        pattern = GroupPattern({id(p.outer): p for p in plans})
-        PatternRewriteWalker(pattern, apply_recursively=False).rewrite_module(op)
+    def plan(self, module: ModuleOp) -> list[Grouping]:
+        loops, groups = self.loops, self.groups
+        if bool(loops) != (groups is not None):
+            raise LoopnestError("group-loops takes loops= and groups= together")
+        if not self.new_name:
+            raise LoopnestError("group-loops: name= must not be empty")
+        requests: list[tuple[tuple[ForOp, ...], int]]
+        if loops:
+            assert groups is not None
+            if len(set(loops)) != len(loops):
+                raise LoopnestError(
+                    f"group-loops: loops= names a loop twice ({', '.join(loops)})"
+                )
+            if groups < 1:
+                raise LoopnestError(
+                    f"cannot group into {groups} groups: groups must be at least 1"
+                )
+            require_known(module, loops, "group-loops loops=")
+            chosen = select_groupings(
+                module, roles_named(module, loops), f"cannot group loops {join_names(loops)}"
+            )
+            requests = [(m, groups) for m in chosen]
+        else:
+            requests = _matches_by_attribute(module)
+        return [plan_group(m, g, self.new_name, self.compact) for m, g in requests]
