@@ -276,8 +276,10 @@ class CarriedDependence:
 def carried_dependence(loop: ForOp) -> CarriedDependence | None:
     """The first dependence between two different iterations of `loop` (the
     enclosing loops' iterations equal), or None if its iterations touch
-    disjoint elements wherever one of them writes.  Reductions count."""
-    for dep in dependences(loop):
+    disjoint elements wherever one of them writes.  Reductions count; flow
+    dependences are reported first."""
+    kinds = {"flow": 0, "anti": 1, "output": 2}
+    for dep in sorted(dependences(loop), key=lambda d: kinds[d.kind]):
         k = next((j for j, l in enumerate(dep.loops) if l is loop), None)
         if k is None:
             continue

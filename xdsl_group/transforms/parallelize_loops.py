@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xdsl.dialects.builtin import ModuleOp, UnitAttr
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.traits import is_side_effect_free
 
@@ -13,14 +13,6 @@ from xdsl_group.analysis.loop_structure import loops_named, require_known
 from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, YieldOp
 from xdsl_group.errors import LoopnestError, TransformationError
 from xdsl_group.transforms.core import LoopTransformationPass, Plan
-
-PARALLEL = "parallel"
-"""The `loopnest.for` property (a unit attribute) marking a parallel loop."""
-
-
-def is_parallel(loop: ForOp) -> bool:
-    return PARALLEL in loop.properties
-
 
 @dataclass(frozen=True)
 class Parallelize(Plan[ForOp]):
@@ -37,7 +29,7 @@ class Parallelize(Plan[ForOp]):
         return ()
 
     def apply(self, rewriter: PatternRewriter) -> ForOp:
-        self.loop.properties[PARALLEL] = UnitAttr()
+        self.loop.is_parallel = True
         return self.loop
 
 

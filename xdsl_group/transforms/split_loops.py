@@ -64,7 +64,7 @@ class Split(Plan[SplitResult]):
             tail.properties["loop_name"] = StringAttr(self.tail_name)
             if tail.induction_variable.name_hint == loop.name_str:
                 tail.induction_variable.name_hint = self.tail_name
-            rewriter.insert_op(tail, InsertPoint.after(loop))
+            rewriter.insert(tail, InsertPoint.after(loop))
         iv = loop.induction_variable
         tile = AffineMap(1, 0, (AffineExpr.dimension(0),))
         inner = ForOp(

@@ -64,7 +64,7 @@ class Unroll(Plan[Unrolled]):
             for k in range(f):
                 copies = _copy(originals, InsertPoint.before(loop), rewriter)
                 substitute_iv(copies, iv, lb_expr + k * step, operands)
-            rewriter.erase_op(loop)
+            rewriter.erase(loop)
             return Unrolled(None, None)
         tiles = self.trip // f
         end = shifted_bound(loop.lower_bound.data, tiles * f * step)
@@ -76,7 +76,7 @@ class Unroll(Plan[Unrolled]):
             tail.properties["loop_name"] = StringAttr(self.tail_name)
             if tail.induction_variable.name_hint == loop.name_str:
                 tail.induction_variable.name_hint = self.tail_name
-            rewriter.insert_op(tail, InsertPoint.after(loop))
+            rewriter.insert(tail, InsertPoint.after(loop))
         originals = body_ops(loop)
         terminator = loop.body.block.last_op
         assert terminator is not None
@@ -93,7 +93,7 @@ def _copy(ops: list[Operation], at: InsertPoint, rewriter: PatternRewriter) -> l
     """Clone `ops` at `at`, in order, results of earlier clones feeding later ones."""
     mapper: dict[SSAValue, SSAValue] = {}
     copies = [op.clone(value_mapper=mapper) for op in ops]
-    rewriter.insert_op(copies, at)
+    rewriter.insert(copies, at)
     return copies
 
 
