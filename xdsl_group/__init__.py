@@ -6,7 +6,8 @@ The stable API:
 - `apply(module, pipeline)`: run an `xdsl-opt -p` pipeline on a copy;
 - `interpret(module, func_name, *arrays)`: run a function on numpy arrays;
 - `from_python(source, sizes, arrays)`: Python loop code to a `loopnest` module;
-- `jit(module, func_name)`: compile a function to native code (a callable).
+- `jit(module, func_name)`: compile a function to native code (a callable);
+- `schedule_pipeline(module)`: the pass pipeline `auto-schedule` applies.
 
 Every refusal raises `LoopnestError` (a one-line diagnostic); a refused loop
 transformation raises its subclass `TransformationError`.
@@ -16,6 +17,7 @@ from xdsl_group.api import apply, interpret, parse
 from xdsl_group.errors import LoopnestError, TransformationError
 from xdsl_group.frontend import from_python
 from xdsl_group.jit import jit
+from xdsl_group.transforms.auto_schedule import schedule_pipeline
 
 __all__ = [
     "LoopnestError",
@@ -25,4 +27,5 @@ __all__ = [
     "interpret",
     "jit",
     "parse",
+    "schedule_pipeline",
 ]
