@@ -381,7 +381,10 @@ def scheduled(module, override: str | None):
     and the pipeline that was applied."""
     if override is not None:
         return xdsl_group.apply(module, override), override
-    return xdsl_group.apply(module, "auto-schedule"), xdsl_group.schedule_pipeline(module)
+    schedule_pipeline = getattr(xdsl_group, "schedule_pipeline", None)
+    if schedule_pipeline is None:
+        from xdsl_group.transforms.auto_schedule import schedule_pipeline
+    return xdsl_group.apply(module, "auto-schedule"), schedule_pipeline(module)
 
 
 def schedules_part(args) -> tuple[str, bool]:
