@@ -12,12 +12,16 @@ with nothing but the standard library.
 The number of threads is that of the innermost `running(threads)` block of
 the calling thread (1 outside any): the JIT sets it around each call, so
 functions compiled once run with any thread count, and concurrent calls
-with different counts do not interfere.
+with different counts do not interfere.  An exception inside the runtime
+(e.g. `KeyboardInterrupt` while waiting) cannot unwind native frames: the
+runtime still waits for every started range (they read the caller's stack),
+and `running` raises the exception after the compiled function returned.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -87,11 +91,24 @@ class _Workers:
             for task in tasks:
                 task()
             return
-        for q, task in zip(queues, others):
-            q.put(signalling(task))
-        tasks[0]()
-        for _ in others:
-            done.acquire()
+        submitted = 0
+        try:
+            for q, task in zip(queues, others):
+                q.put(signalling(task))
+                submitted += 1
+            tasks[0]()
+        finally:
+            # The tasks use the compiled caller's stack frame (its context):
+            # wait for every submitted one, even if interrupted meanwhile.
+            interrupt: BaseException | None = None
+            while submitted:
+                try:
+                    done.acquire()
+                    submitted -= 1
+                except BaseException as e:  # noqa: BLE001 - re-raised below
+                    interrupt = e
+            if interrupt is not None:
+                raise interrupt
 
 
 def _serve(q: queue.SimpleQueue[Callable[[], None]]) -> None:
@@ -103,6 +120,15 @@ _workers = _Workers()
 _entries: dict[int, Callable[[int, int, int], None]] = {}
 
 
+def _reset_after_fork() -> None:
+    # The workers do not exist in a forked child.
+    global _workers
+    _workers = _Workers()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
+
+
 def _entry(address: int) -> Callable[[int, int, int], None]:
     fn = _entries.get(address)
     if fn is None:
@@ -111,15 +137,20 @@ def _entry(address: int) -> Callable[[int, int, int], None]:
 
 
 def _parallel_for(entry: int, ctx: int, n: int) -> None:
-    # Called from native code (ctypes takes the GIL); must not raise.
-    threads = getattr(_local, "threads", 1)
-    fn = _entry(entry)
-    ranges = split(n, threads)
-    if len(ranges) <= 1:
-        for lo, hi in ranges:
-            fn(ctx, lo, hi)
-        return
-    _workers.run([lambda lo=lo, hi=hi: fn(ctx, lo, hi) for lo, hi in ranges])
+    # Called from native code (ctypes takes the GIL).  An exception cannot
+    # cross the native frames: it is kept and raised by `running` once the
+    # compiled function has returned.
+    try:
+        threads = getattr(_local, "threads", 1)
+        fn = _entry(entry)
+        ranges = split(n, threads)
+        if len(ranges) <= 1:
+            for lo, hi in ranges:
+                fn(ctx, lo, hi)
+            return
+        _workers.run([lambda lo=lo, hi=hi: fn(ctx, lo, hi) for lo, hi in ranges])
+    except BaseException as e:  # noqa: BLE001 - re-raised by `running`
+        _local.pending = e
 
 
 _hook = _HOOK(_parallel_for)
@@ -135,7 +166,11 @@ def running(threads: int) -> Iterator[None]:
     """Parallel loops started by this thread inside the block use `threads` threads."""
     previous = getattr(_local, "threads", 1)
     _local.threads = threads
+    _local.pending = None
     try:
         yield
     finally:
         _local.threads = previous
+        pending, _local.pending = getattr(_local, "pending", None), None
+        if pending is not None:
+            raise pending

@@ -253,3 +253,20 @@ def test_pass_options_spelled_like_mlir():
     assert "#llvm.fastmath<contract>" in lowered and "@loopnest_parallel_for" in lowered
     default = str(xdsl_group.apply(module, "convert-loopnest-to-llvm"))
     assert "fastmath" not in default and "loopnest_parallel_for" not in default
+
+
+def test_a_failure_inside_the_runtime_is_raised_after_the_call(monkeypatch):
+    """The runtime runs under native frames, where an exception cannot
+    propagate: it is raised by the JIT once the compiled function returned."""
+    module = xdsl_group.parse(marked((EXAMPLES / "conv2d.mlir").read_text(), "co"))
+    fn = xdsl_group.jit(module, "conv2d", threads=2)
+    I, W = conv_inputs(np.random.default_rng(5))
+
+    def failing(n: int, parts: int):
+        raise MemoryError("no memory for the ranges")
+
+    monkeypatch.setattr(parallel_runtime, "split", failing)
+    with pytest.raises(MemoryError, match="no memory for the ranges"):
+        run(fn, I, W)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(run(fn, I, W), run(xdsl_group.jit(module, "conv2d"), I, W))
