@@ -353,9 +353,33 @@ EXACT_DENSE_FLOOR = 0.55
 THREADS_FLOOR = 1.6
 
 SCHEDULE_NOTES = """
-What limits the scheduled nests:
+What limits the scheduled nests (read from the generated code; the numbers
+are in the table above):
 
-- (filled in from the run: see the text above the table)
+- The kernel `auto-schedule` produces for the dense layers is a register
+  block of R output channels x 16 output columns (8 ymm accumulators with
+  R = 4) updated by fused multiply-adds inside the `ci, kh, kw` loops; LLVM
+  unrolls `kh, kw` and keeps the block in registers. Each FMA needs a vector
+  load of the input (unaligned: one per `kw` offset) or a broadcast of a
+  weight, about one load per FMA, so the loop runs near the load ports' rate
+  rather than the two FMAs per cycle a core can issue. PyTorch's CPU
+  convolution (oneDNN) reorders the weights into a blocked layout, uses the
+  widest vectors the CPU has and larger blocks, so it loads far less per FMA;
+  packing or a larger block (more rows per loaded input vector) are the
+  schedule's next steps.
+- LLVM targets 256-bit vectors on this CPU even where AVX-512 exists (its
+  tuning for the core); allowing 512-bit vectors did not help the kernels
+  above in a quick measurement, since loads, not FMA width, bound them.
+- Exact mode rounds every product and sum (no FMA): twice the instructions of
+  fast-math on the same schedule.
+- Grouped layers do CI/G x 9 multiply-adds per output: the smaller G x G
+  blocks leave fewer multiply-adds per loaded input, and PyTorch's grouped
+  kernels (not oneDNN's dense path) are slower per multiply-add, which is
+  where the nests win most.
+- Threads: `threads=2` runs the outermost parallel loop (the output-channel
+  block loop) in two halves. The machine is a shared 2-core virtual machine,
+  so the second core is only as free as the other tenants leave it; PyTorch
+  on 2 threads shows the same limit.
 """
 
 
