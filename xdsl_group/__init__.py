@@ -6,7 +6,9 @@ The stable API:
 - `apply(module, pipeline)`: run an `xdsl-opt -p` pipeline on a copy;
 - `interpret(module, func_name, *arrays)`: run a function on numpy arrays;
 - `from_python(source, sizes, arrays)`: Python loop code to a `loopnest` module;
-- `jit(module, func_name)`: compile a function to native code (a callable);
+- `jit(module, func_name, fast_math=False, threads=1)`: compile a function to
+  native code (a callable); `fast_math` allows FMA contraction, `threads` runs
+  loops marked `parallel` on several threads.
 - `schedule_pipeline(module)`: the pass pipeline `auto-schedule` applies.
 
 Every refusal raises `LoopnestError` (a one-line diagnostic); a refused loop
