@@ -8,7 +8,7 @@ The stable API:
 - `from_python(source, sizes, arrays)`: Python loop code to a `loopnest` module;
 - `jit(module, func_name, fast_math=False, threads=1)`: compile a function to
   native code (a callable); `fast_math` allows FMA contraction, `threads` runs
-  loops marked `parallel` on several threads.
+  loops marked `parallel` on several threads;
 - `schedule_pipeline(module)`: the pass pipeline `auto-schedule` applies.
 
 Every refusal raises `LoopnestError` (a one-line diagnostic); a refused loop

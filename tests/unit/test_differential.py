@@ -299,8 +299,8 @@ def _random_nests_and_schedules(nest: Nest, seed: int, data):
 
 def test_random_nests_and_schedules_interpreter_equals_jit():
     """Seed transformations, then split/unroll/parallelize/auto-schedule
-    steps: the JIT equals the interpreter, and both the untransformed
-    program when no grouping was applied."""
+    steps: the JIT (one and two threads) equals the interpreter, and both
+    the untransformed program when no grouping was applied."""
     ACCEPTED.clear()
     _random_nests_and_schedules()
     for step in SCHEDULES:
@@ -367,6 +367,12 @@ def check(
     if not applied:
         return
     t_interp, t_native = run_both(transformed, arrays)
+    if schedules is not None:
+        # Loops marked parallel run on two threads: bitwise the same.
+        threaded = [a.copy() for a in arrays]
+        xdsl_group.jit(transformed, "nest", threads=2)(*threaded)
+        for y, z in zip(t_native, threaded):
+            np.testing.assert_array_equal(y, z, err_msg=f"threads=2 {applied}\n{nest.text()}")
     for x, y, z in zip(interp, t_interp, t_native):
         np.testing.assert_array_equal(y, z, err_msg=f"{applied}\n{nest.text()}")
         if preserved:

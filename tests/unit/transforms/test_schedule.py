@@ -128,10 +128,10 @@ CASES = [
 ]
 
 
-def run(module, fn: str, arrays, native: bool) -> np.ndarray:
+def run(module, fn: str, arrays, native: bool, threads: int = 1) -> np.ndarray:
     args = [a.copy() for a in arrays]
     if native:
-        xdsl_group.jit(module, fn)(*args)
+        xdsl_group.jit(module, fn, threads=threads)(*args)
     else:
         xdsl_group.interpret(module, fn, *args)
     return args[0]
@@ -148,6 +148,9 @@ def test_auto_schedule_computes_the_reference(name: str):
         assert str(xdsl_group.apply(module, "auto-schedule")) == str(scheduled)
     np.testing.assert_array_equal(run(scheduled, fn, arrays, native=False), expected)
     np.testing.assert_array_equal(run(scheduled, fn, arrays, native=True), expected)
+    np.testing.assert_array_equal(
+        run(scheduled, fn, arrays, native=True, threads=2), expected
+    )
 
 
 def test_auto_schedule_blocks_by_the_cost_model():
