@@ -6,7 +6,10 @@ The stable API:
 - `apply(module, pipeline)`: run an `xdsl-opt -p` pipeline on a copy;
 - `interpret(module, func_name, *arrays)`: run a function on numpy arrays;
 - `from_python(source, sizes, arrays)`: Python loop code to a `loopnest` module;
-- `jit(module, func_name)`: compile a function to native code (a callable);
+- `jit(module, func_name, fast_math=False, threads=1)`: compile a function to
+  native code (a callable); `fast_math` allows FMA contraction, `threads` runs
+  loops marked `parallel` on several threads;
+- `schedule_pipeline(module)`: the pass pipeline `auto-schedule` applies;
 - `derive_gradients(module)`: add `@f_vjp`, the vector-Jacobian product, of
   each function `@f` (the `derive-gradients` pass);
 - `to_torch(module, func_name, ...)`, `TorchOperator`: a function as a
@@ -24,6 +27,7 @@ from xdsl_group.autodiff.derive_gradients import derive_gradients
 from xdsl_group.errors import LoopnestError, TransformationError
 from xdsl_group.frontend import from_python
 from xdsl_group.jit import jit
+from xdsl_group.transforms.auto_schedule import schedule_pipeline
 
 __all__ = [
     "LoopnestError",
@@ -36,6 +40,7 @@ __all__ = [
     "jit",
     "parse",
     "to_torch",
+    "schedule_pipeline",
 ]
 
 _TORCH_NAMES = ("to_torch", "TorchOperator")

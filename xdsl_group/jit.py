@@ -5,6 +5,11 @@ xDSL's llvmlite backend, optimised at -O3 with loop and SLP vectorisation
 for the host CPU (its name and features; the module gets the target's
 triple and data layout, without which LLVM barely vectorises), and
 JIT-compiled by MCJIT.  Only PyPI packages are needed (`xdsl[llvm]`).
+
+Options: `fast_math=True` lets LLVM fuse multiply-adds (`contract`);
+`threads=N` runs loops marked `parallel` on N threads
+(`xdsl_group.parallel_runtime`).  Loops marked `parallel` are always
+outlined, so the compiled code is the same for every thread count.
 """
 
 from __future__ import annotations
@@ -26,12 +31,15 @@ from xdsl_group.api import (
     validate_arguments,
     written_arguments,  # re-exported: part of this module's interface
 )
+from xdsl_group import parallel_runtime
 from xdsl_group.errors import LoopnestError
+from xdsl_group.lowering.outline_parallel import RUNTIME_FUNCTION, atomic_error_flag
 from xdsl_group.lowering.runtime_checks import ERROR_GLOBAL, MESSAGES_ATTR
 
 _CACHE_SIZE = 64
 _lock = threading.Lock()
-_engines: OrderedDict[tuple[str, bool], _Compiled] = OrderedDict()
+# key: (module text digest, options)
+_engines: OrderedDict[tuple[str, tuple[bool, ...]], _Compiled] = OrderedDict()
 _initialized = False
 
 
@@ -53,6 +61,8 @@ def host_target_machine() -> Any:
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
         _register_c_runtime(llvm)
+        # Compiled `parallel` loops call the thread runtime by this name.
+        llvm.add_symbol(RUNTIME_FUNCTION, parallel_runtime.hook_address())
         _initialized = True
     target = llvm.Target.from_default_triple()
     return target.create_target_machine(
@@ -81,7 +91,15 @@ def _register_c_runtime(llvm: Any) -> None:
 # A failed `memref.alloc` in native code records its size here and returns
 # from the function (`convert-loopnest-to-llvm{checked-alloc=true}`); the
 # caller raises `MemoryError`.
-_alloc_failures = threading.local()
+class _AllocFailure:
+    """The size of the last failed allocation (set by native code from any
+    thread; calls of allocating modules are serialised by `_alloc_lock`)."""
+
+    nbytes: int | None = None
+
+
+_alloc_failures = _AllocFailure()
+_alloc_lock = threading.Lock()
 
 
 @ctypes.CFUNCTYPE(None, ctypes.c_int64)
@@ -89,27 +107,39 @@ def _alloc_failed_callback(nbytes: int) -> None:
     _alloc_failures.nbytes = nbytes
 
 
-def _raise_alloc_failure(func_name: str) -> None:
-    nbytes = getattr(_alloc_failures, "nbytes", None)
+def _raise_alloc_failure(func_name: str, nbytes: int | None) -> None:
     if nbytes is not None:
-        _alloc_failures.nbytes = None
         raise MemoryError(
             f"@{func_name}: memref.alloc could not allocate {nbytes} bytes; the call "
             "stopped there (arguments are unchanged)"
         )
 
 
-def lower_to_llvm(module: ModuleOp, noalias: bool = False) -> ModuleOp:
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def lower_to_llvm(
+    module: ModuleOp, noalias: bool = False, fast_math: bool = False, parallel: bool = False
+) -> ModuleOp:
     """`module` (a copy) lowered to the `llvm` dialect."""
-    return apply(
-        module,
-        f"convert-loopnest-to-llvm{{noalias={str(noalias).lower()} checked-alloc=true}}",
+    options = (
+        f"noalias={_flag(noalias)} fast-math={_flag(fast_math)} "
+        f"parallel={_flag(parallel)} checked-alloc=true"
     )
+    return apply(module, f"convert-loopnest-to-llvm{{{options}}}")
 
 
-def llvm_ir(module: ModuleOp, noalias: bool = False, optimize: bool = False) -> str:
-    """LLVM IR text for `module`, for the host target; optimised if asked."""
-    return _llvm_ir_and_checks(module, noalias, optimize)[0]
+def llvm_ir(
+    module: ModuleOp,
+    noalias: bool = False,
+    optimize: bool = False,
+    fast_math: bool = False,
+    parallel: bool = False,
+) -> str:
+    """LLVM IR text for `module`, for the host target; optimised if asked.
+    `parallel=True` outlines `parallel` loops as the JIT does."""
+    return _llvm_ir_and_checks(module, noalias, optimize, fast_math, parallel)[0]
 
 
 def runtime_errors(lowered: ModuleOp) -> list[tuple[str, str]]:
@@ -122,18 +152,24 @@ def runtime_errors(lowered: ModuleOp) -> list[tuple[str, str]]:
 
 
 def _llvm_ir_and_checks(
-    module: ModuleOp, noalias: bool, optimize: bool = False
+    module: ModuleOp,
+    noalias: bool,
+    optimize: bool = False,
+    fast_math: bool = False,
+    parallel: bool = False,
 ) -> tuple[str, list[tuple[str, str]]]:
     from xdsl.backend.llvm.convert import convert_module
 
     llvm = _llvm()
     tm = host_target_machine()
-    lowered = lower_to_llvm(module, noalias)
+    lowered = lower_to_llvm(module, noalias, fast_math, parallel)
     checks = runtime_errors(lowered)
     try:
         ir_module = convert_module(lowered, fallback_target_triple=llvm.get_process_triple())
     except NotImplementedError as e:
         raise LoopnestError(f"LLVM translation failed: {e}") from None
+    if parallel:
+        atomic_error_flag(ir_module)
     ir_module.data_layout = str(tm.target_data)
     text = str(ir_module)
     if not optimize:
@@ -172,7 +208,7 @@ class _Compiled:
         return ctypes.c_int32.from_address(address)
 
 
-def _cached(key: tuple[str, bool], build: Any) -> _Compiled:
+def _cached(key: tuple[str, tuple[bool, ...]], build: Any) -> _Compiled:
     with _lock:
         if key in _engines:
             _engines.move_to_end(key)
@@ -198,16 +234,17 @@ def _build_engine(text: str, checks: list[tuple[str, str]] | None = None) -> _Co
 def compile_llvm_ir(text: str) -> _Compiled:
     """Optimise and JIT-compile LLVM IR text (e.g. from `mlir-translate`),
     cached by the text."""
-    key = ("ir:" + hashlib.sha256(text.encode()).hexdigest(), False)
+    key = ("ir:" + hashlib.sha256(text.encode()).hexdigest(), ())
     return _cached(key, lambda: _build_engine(text))
 
 
-def _compile(module: ModuleOp, noalias: bool) -> _Compiled:
-    """Lower, optimise and JIT-compile `module`, cached by its text."""
-    key = (hashlib.sha256(str(module).encode()).hexdigest(), noalias)
+def _compile(module: ModuleOp, noalias: bool, fast_math: bool = False) -> _Compiled:
+    """Lower (outlining `parallel` loops), optimise and JIT-compile
+    `module`, cached by its text and the options."""
+    key = (hashlib.sha256(str(module).encode()).hexdigest(), (noalias, fast_math, True))
 
     def build() -> _Compiled:
-        text, checks = _llvm_ir_and_checks(module, noalias)
+        text, checks = _llvm_ir_and_checks(module, noalias, fast_math=fast_math, parallel=True)
         return _build_engine(text, checks)
 
     return _cached(key, build)
@@ -256,10 +293,22 @@ class JitFunction:
     writes run on scratch copies, copied back only if no check failed: a
     failed check (`IndexError`, `ZeroDivisionError`, `OverflowError`, naming
     the op) leaves every argument unchanged.
+
+    `threads` loops marked `parallel` run on that many threads; the code is
+    the same for every count, so results are too.  When a check fails in a
+    call on several threads, the call is repeated on one thread (on fresh
+    copies) so that the error raised is that of the first failing iteration
+    in program order, as with `threads=1`.
     """
 
-    def __init__(self, module: ModuleOp, func_name: str):
+    def __init__(
+        self, module: ModuleOp, func_name: str, *, fast_math: bool = False, threads: int = 1
+    ):
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be a positive integer, not {threads!r}")
         self.func_name = func_name
+        self.fast_math = bool(fast_math)
+        self.threads = threads
         self._module = module.clone()
         self._fn = find_function(self._module, func_name)
         if self._fn.function_type.outputs.data:
@@ -280,7 +329,7 @@ class JitFunction:
         # A failed malloc returns early too (`checked-alloc`).
         self._allocates = any(isinstance(o, memref.AllocOp) for o in self._module.walk())
         # Compile now: errors surface at jit() time.
-        self._compiled = _compile(self._module, noalias=True)
+        self._compiled = _compile(self._module, noalias=True, fast_math=self.fast_math)
         self._cfunc = memref_function(self._compiled, func_name, self._types)
 
     @property
@@ -293,27 +342,41 @@ class JitFunction:
         flag = self._compiled.error_flag()
         if flag is None and not self._allocates:
             buffers = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in arrays]
-            self._cfunc(*memref_arguments(buffers))
-        else:
-            # The call may stop early: run the writes on scratch copies.
-            buffers = [
-                np.array(a, order="C", copy=True)
-                if i in self._written or not a.flags.c_contiguous
-                else a
-                for i, a in enumerate(arrays)
-            ]
-            with self._compiled.lock:
-                if flag is not None:
-                    flag.value = 0
+            with parallel_runtime.running(self.threads):
                 self._cfunc(*memref_arguments(buffers))
-                code = flag.value if flag is not None else 0
-            _raise_alloc_failure(self.func_name)
+        else:
+            buffers, code = self._checked_call(arrays, flag, self.threads)
+            if code and self.threads > 1:
+                # Which chunk's failure was recorded depends on timing.
+                buffers, code = self._checked_call(arrays, flag, 1)
             if code:
                 kind, message = self._compiled.checks[code - 1]
                 raise _EXCEPTIONS[kind](message)
         for i, (arr, buf) in enumerate(zip(arrays, buffers)):
             if buf is not arr and i in self._written:
                 arr[...] = buf
+
+    def _checked_call(
+        self, arrays: tuple[np.ndarray[Any, Any], ...], flag: ctypes.c_int32 | None, threads: int
+    ) -> tuple[list[np.ndarray[Any, Any]], int]:
+        """Run on scratch copies of the written arguments; the error code.
+        A failed allocation raises `MemoryError` here, arguments unchanged."""
+        buffers = [
+            np.array(a, order="C", copy=True)
+            if i in self._written or not a.flags.c_contiguous
+            else a
+            for i, a in enumerate(arrays)
+        ]
+        lock = _alloc_lock if self._allocates else self._compiled.lock
+        with lock, parallel_runtime.running(threads):
+            if flag is not None:
+                flag.value = 0
+            _alloc_failures.nbytes = None
+            self._cfunc(*memref_arguments(buffers))
+            code = flag.value if flag is not None else 0
+            nbytes = _alloc_failures.nbytes
+        _raise_alloc_failure(self.func_name, nbytes)
+        return buffers, code
 
     def __repr__(self) -> str:
         return f"<jit @{self.func_name}>"
@@ -326,12 +389,20 @@ _EXCEPTIONS: dict[str, type[Exception]] = {
 }
 
 
-def jit(module: ModuleOp, func_name: str) -> JitFunction:
+def jit(
+    module: ModuleOp, func_name: str, *, fast_math: bool = False, threads: int = 1
+) -> JitFunction:
     """Compile `@func_name` of `module` to native code; returns a callable.
 
     `jit(m, "conv2d")(O, I, W)` runs the function on numpy arrays and writes
     outputs in place, like `interpret`.  Compiled engines are cached by the
-    module's text, so re-jitting an unchanged module is free.  Raises
-    `LoopnestError` if the module cannot be lowered (naming the op).
+    module's text and `fast_math`, so re-jitting an unchanged module is free.
+    Raises `LoopnestError` if the module cannot be lowered (naming the op).
+
+    `fast_math=True` lets LLVM fuse multiply-adds into FMA instructions
+    (results then differ from the interpreter's within the tolerance in
+    docs/lowering.md); by default results are bitwise those of the program's
+    f32 operations.  `threads=N` runs the outermost loop marked `parallel` of
+    each nest on N threads; results are bitwise the same for every N.
     """
-    return JitFunction(module, func_name)
+    return JitFunction(module, func_name, fast_math=fast_math, threads=threads)

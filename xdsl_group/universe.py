@@ -59,6 +59,30 @@ def _peel_loops() -> type[ModulePass]:
     return PeelLoopsPass
 
 
+def _split_loops() -> type[ModulePass]:
+    from xdsl_group.transforms.split_loops import SplitLoopsPass
+
+    return SplitLoopsPass
+
+
+def _unroll_loops() -> type[ModulePass]:
+    from xdsl_group.transforms.unroll_loops import UnrollLoopsPass
+
+    return UnrollLoopsPass
+
+
+def _parallelize_loops() -> type[ModulePass]:
+    from xdsl_group.transforms.parallelize_loops import ParallelizeLoopsPass
+
+    return ParallelizeLoopsPass
+
+
+def _auto_schedule() -> type[ModulePass]:
+    from xdsl_group.transforms.auto_schedule import AutoSchedulePass
+
+    return AutoSchedulePass
+
+
 def _loopnest_transform_interpreter() -> type[ModulePass]:
     from xdsl_group.transforms.loopnest_transform_interpreter import (
         LoopnestTransformInterpreterPass,
@@ -130,6 +154,10 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "group-loops": _group_loops,
     "interchange-loops": _interchange_loops,
     "peel-loops": _peel_loops,
+    "split-loops": _split_loops,
+    "unroll-loops": _unroll_loops,
+    "parallelize-loops": _parallelize_loops,
+    "auto-schedule": _auto_schedule,
     "loopnest-transform-interpreter": _loopnest_transform_interpreter,
     "loopnest-check-bounds": _check_bounds,
     "raise-affine-to-loopnest": _raise_affine,

@@ -10,18 +10,25 @@ Random transformation sequences: `TRANSFORMS` lists `Step`s; each step's
 `pipeline(nest, draw)` returns a pass pipeline for the nest (or None when it
 does not apply), `draw` being hypothesis' draw function.  The test draws one
 to three steps (`group-loops`, `interchange-loops` with `loops=` or `order=`,
-`peel-loops` at either side) and applies them; a refusal (`LoopnestError`)
+`peel-loops` at either side) and applies them (a second property: up to
+two of those, then one to three of `split-loops`, `unroll-loops`,
+`parallelize-loops`, `auto-schedule`); a refusal (`LoopnestError`)
 skips the step, as the legality checks have their own tests.  Then:
 JIT(transformed) == interpreter(transformed) bitwise, and
 == interpreter(original) when every applied step preserves the program's
-meaning (interchange, peel; not group, which drops terms by design).  When a
+meaning (all but group, which drops terms by design).  When a
 grouping is the first step applied, the result is also checked against a
 Python emulation that sums only the iterations grouping keeps.  Because the
 values are small integers, f32 sums are exact in any order, so these
 comparisons are bitwise even where interchange (non-strict) reorders a
 reduction.
 
-Aliased and non-contiguous arguments (second property, below): the same
+Parallelisation (its own property): `parallelize-loops` accepts a loop of a
+random nest iff enumerating the iteration space finds no two iterations of
+it (enclosing loops equal) touching one element of O, independent of the
+isl analysis it uses.
+
+Aliased and non-contiguous arguments (third property, below): the same
 nests run on arguments that are strided or transposed views, or views of
 one shared buffer; interpreter and JIT refuse the same overlaps with the
 same `ValueError` and otherwise write the same bytes.
@@ -213,10 +220,35 @@ def _peel(nest: Nest, draw) -> str:
     return f"peel-loops{{loop={loop} count={count} side={side}}}"
 
 
+def _split(nest: Nest, draw) -> str:
+    loop = draw(st.sampled_from(nest.order))
+    return f"split-loops{{loop={loop} factor={draw(st.integers(1, 3))}}}"
+
+
+def _unroll(nest: Nest, draw) -> str:
+    loop = draw(st.sampled_from(nest.order))
+    return f"unroll-loops{{loop={loop} factor={draw(st.integers(0, 3))}}}"
+
+
+def _parallelize(nest: Nest, draw) -> str:
+    return f"parallelize-loops{{loop={draw(st.sampled_from(nest.order))}}}"
+
+
+def _auto_schedule(nest: Nest, draw) -> str:
+    return "auto-schedule"
+
+
 TRANSFORMS: list[Step] = [
     Step("group", _group, preserves=False),
     Step("interchange", _interchange, preserves=True),
     Step("peel", _peel, preserves=True),
+]
+
+SCHEDULES: list[Step] = [
+    Step("split", _split, preserves=True),
+    Step("unroll", _unroll, preserves=True),
+    Step("parallelize", _parallelize, preserves=True),
+    Step("auto-schedule", _auto_schedule, preserves=True),
 ]
 
 
@@ -256,6 +288,25 @@ def test_random_nests_interpreter_equals_jit():
     assert ACCEPTED.get("group emulated", 0) >= 20, ACCEPTED
 
 
+@settings(
+    max_examples=150, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(nest=nests(), seed=st.integers(0, 2**16), data=st.data())
+def _random_nests_and_schedules(nest: Nest, seed: int, data):
+    check(nest, seed, data, TRANSFORMS, SCHEDULES)
+
+
+def test_random_nests_and_schedules_interpreter_equals_jit():
+    """Seed transformations, then split/unroll/parallelize/auto-schedule
+    steps: the JIT (one and two threads) equals the interpreter, and both
+    the untransformed program when no grouping was applied."""
+    ACCEPTED.clear()
+    _random_nests_and_schedules()
+    for step in SCHEDULES:
+        assert ACCEPTED.get(step.name, 0) >= 20, ACCEPTED
+
+
 def emulate_grouping(nest: Nest, pipeline: str, arrays: list[np.ndarray]) -> np.ndarray:
     """O after the nest with `group-loops` applied, computed in Python.
 
@@ -279,14 +330,23 @@ def emulate_grouping(nest: Nest, pipeline: str, arrays: list[np.ndarray]) -> np.
     return O
 
 
-def check(nest: Nest, seed: int, data, transforms: list[Step]) -> None:
+def check(
+    nest: Nest, seed: int, data, transforms: list[Step], schedules: list[Step] | None = None
+) -> None:
+    """With `schedules`: zero to two `transforms` steps, then one to three
+    `schedules` steps; otherwise one to three `transforms` steps."""
     module = xdsl_group.parse(nest.text(), "random.mlir")
     arrays = random_arrays(nest, seed)
     interp, native = run_both(module, arrays)
     for x, y in zip(interp, native):
         np.testing.assert_array_equal(x, y, err_msg=nest.text())
 
-    steps = data.draw(st.lists(st.sampled_from(transforms), min_size=1, max_size=3))
+    if schedules is None:
+        steps = data.draw(st.lists(st.sampled_from(transforms), min_size=1, max_size=3))
+    else:
+        steps = data.draw(st.lists(st.sampled_from(transforms), max_size=2)) + data.draw(
+            st.lists(st.sampled_from(schedules), min_size=1, max_size=3)
+        )
     transformed = module
     applied: list[str] = []
     preserved = True
@@ -307,6 +367,12 @@ def check(nest: Nest, seed: int, data, transforms: list[Step]) -> None:
     if not applied:
         return
     t_interp, t_native = run_both(transformed, arrays)
+    if schedules is not None:
+        # Loops marked parallel run on two threads: bitwise the same.
+        threaded = [a.copy() for a in arrays]
+        xdsl_group.jit(transformed, "nest", threads=2)(*threaded)
+        for y, z in zip(t_native, threaded):
+            np.testing.assert_array_equal(y, z, err_msg=f"threads=2 {applied}\n{nest.text()}")
     for x, y, z in zip(interp, t_interp, t_native):
         np.testing.assert_array_equal(y, z, err_msg=f"{applied}\n{nest.text()}")
         if preserved:
@@ -316,6 +382,48 @@ def check(nest: Nest, seed: int, data, transforms: list[Step]) -> None:
         np.testing.assert_array_equal(
             t_interp[0], emulate_grouping(nest, emulated, arrays), err_msg=f"{applied}\n{nest.text()}"
         )
+
+
+def races(nest: Nest, loop: str) -> bool:
+    """Two iterations of `loop`, the loops enclosing it at equal values, touch
+    one element with one of them writing, found by enumerating the iteration
+    space.  Only O is written (A, B and O are distinct arrays), and every
+    iteration reads and writes the same element of O."""
+    outer = nest.order[: nest.order.index(loop)]
+    seen: dict[tuple, int] = {}
+    for env in nest.iterations():
+        key = (tuple(env[n] for n in outer), nest.index("O", env))
+        if seen.setdefault(key, env[loop]) != env[loop]:
+            return True
+    return False
+
+
+PARALLEL_SEEN: dict[bool, int] = {}
+
+
+@settings(
+    max_examples=150, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(nest=nests(), data=st.data())
+def _parallelize_matches_enumeration(nest: Nest, data):
+    loop = data.draw(st.sampled_from(nest.order))
+    module = xdsl_group.parse(nest.text(), "random.mlir")
+    try:
+        xdsl_group.apply(module, f"parallelize-loops{{loop={loop}}}")
+        accepted = True
+    except LoopnestError:
+        accepted = False
+    assert accepted == (not races(nest, loop)), f"{loop}\n{nest.text()}"
+    PARALLEL_SEEN[accepted] = PARALLEL_SEEN.get(accepted, 0) + 1
+
+
+def test_parallelize_accepts_exactly_race_free_loops():
+    """`parallelize-loops` accepts a loop iff enumerating the small iteration
+    space finds no two of its iterations touching one element, one writing."""
+    PARALLEL_SEEN.clear()
+    _parallelize_matches_enumeration()
+    assert PARALLEL_SEEN.get(True, 0) >= 20 and PARALLEL_SEEN.get(False, 0) >= 20, PARALLEL_SEEN
 
 
 def test_generator_covers_dependent_bounds_and_steps():

@@ -270,3 +270,55 @@ def _first_violation(
             reversed_ = bad.apply(permute.reverse())
             return Violation(dep, reversed_, _describe(dep, reversed_))
     return None
+
+
+def _carried_at(k: int, n: int) -> isl.Set:
+    """Distances over n loops that loop k carries: zero before k, non-zero at k."""
+    names = ", ".join(f"d{j}" for j in range(n))
+    cons = " and ".join([f"d{j} = 0" for j in range(k)] + [f"d{k} != 0"])
+    return isl.Set(f"{{ [{names}] : {cons} }}")
+
+
+@dataclass
+class CarriedDependence:
+    """A dependence between two iterations of one loop."""
+
+    dependence: Dependence
+    distances: isl.Set
+    """Its distances (over `dependence.loops`) that the loop carries."""
+
+    def describe(self) -> str:
+        dep = self.dependence
+        names = ", ".join(loop.name_str for loop in dep.loops)
+        n = len(dep.loops)
+        comps = ", ".join(_component(self.distances, k) for k in range(n))
+        text = (
+            f"{dep.kind} dependence from the {access_str(dep.source.op)} to the "
+            f"{access_str(dep.sink.op)}, distance ({comps}) over loops ({names})"
+        )
+        if any(c in ("*", "+", "-") for c in comps.split(", ")):
+            sample = self.distances.sample_point()
+            example = ", ".join(
+                str(sample.get_coordinate_val(isl.dim_type.set, k).to_python())
+                for k in range(n)
+            )
+            text += f", e.g. ({example})"
+        if dep.reduction:
+            text += " (a reduction: its iterations would race on one element)"
+        return text
+
+
+def carried_dependence(loop: ForOp) -> CarriedDependence | None:
+    """The first dependence between two different iterations of `loop` (the
+    enclosing loops' iterations equal), or None if its iterations touch
+    disjoint elements wherever one of them writes.  Reductions count; flow
+    dependences are reported first."""
+    kinds = {"flow": 0, "anti": 1, "output": 2}
+    for dep in sorted(dependences(loop), key=lambda d: kinds[d.kind]):
+        k = next((j for j, l in enumerate(dep.loops) if l is loop), None)
+        if k is None:
+            continue
+        carried = dep.distances.intersect(_carried_at(k, len(dep.loops)))
+        if not carried.is_empty():
+            return CarriedDependence(dep, carried)
+    return None

@@ -36,6 +36,7 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     MemRefType,
     StringAttr,
+    UnitAttr,
 )
 from xdsl.ir import Block, BlockArgument, Dialect, Operation, Region, SSAValue
 from xdsl.ir.affine import (
@@ -52,6 +53,7 @@ from xdsl.irdl import (
     irdl_op_definition,
     lazy_traits_def,
     operand_def,
+    opt_prop_def,
     prop_def,
     region_def,
     result_def,
@@ -490,6 +492,11 @@ class ForOp(IRDLOperation):
 
     `lower_bound` and `upper_bound` are single-result affine maps over the same
     dims, bound to `bound_operands`: induction variables of enclosing loops.
+
+    `parallel` (unit property, spelled `parallel` after the range) asserts that
+    the iterations are independent, so they may run concurrently in any order.
+    It is a promise made by whoever sets it (`parallelize-loops` proves it);
+    the native lowering relies on it when running on several threads.
     """
 
     name = "loopnest.for"
@@ -499,6 +506,7 @@ class ForOp(IRDLOperation):
     lower_bound = prop_def(AffineMapAttr)
     upper_bound = prop_def(AffineMapAttr)
     step = prop_def(IntegerAttr[IndexType])
+    parallel = opt_prop_def(UnitAttr)
 
     body = region_def("single_block")
 
@@ -515,6 +523,7 @@ class ForOp(IRDLOperation):
         bound_operands: Sequence[SSAValue] = (),
         step: int = 1,
         body: Region | Block | Sequence[Operation] | None = None,
+        parallel: bool = False,
     ):
         if isinstance(loop_name, str):
             loop_name = StringAttr(loop_name)
@@ -537,7 +546,8 @@ class ForOp(IRDLOperation):
                 "lower_bound": AffineMapAttr(lower_bound),
                 "upper_bound": AffineMapAttr(upper_bound),
                 "step": IntegerAttr(step, IndexType()),
-            },
+            }
+            | ({"parallel": UnitAttr()} if parallel else {}),
             regions=[body],
         )
         if body.blocks and body.block.args and not body.block.args[0].name_hint:
@@ -558,6 +568,14 @@ class ForOp(IRDLOperation):
     @property
     def step_value(self) -> int:
         return self.step.value.data
+
+    @property
+    def is_parallel(self) -> bool:
+        return self.parallel is not None
+
+    @is_parallel.setter
+    def is_parallel(self, value: bool) -> None:
+        self.parallel = UnitAttr() if value else None
 
     def bound_values(self, env: dict[SSAValue, int]) -> tuple[int, int]:
         """Evaluate (lb, ub) given the values of the bound operands."""
@@ -664,6 +682,8 @@ class ForOp(IRDLOperation):
         if step != 1:
             printer.print_string(f", {step}")
         printer.print_string(")")
+        if self.is_parallel:
+            printer.print_string(" parallel")
         printer.print_op_attributes(self.attributes, print_keyword=True)
         printer.print_string(" ")
         printer.print_region(
@@ -708,6 +728,7 @@ class ForOp(IRDLOperation):
                 step = exprs[2].value
         else:
             parser.raise_error("range takes 1 to 3 arguments", range_pos)
+        parallel = parser.parse_optional_keyword("parallel") is not None
         attrs = _guarded(parser, parser.parse_optional_attr_dict_with_keyword)
         body = parser.parse_region((iv.resolve(IndexType()),))
         n = len(operands)
@@ -718,6 +739,7 @@ class ForOp(IRDLOperation):
             operands,
             step,
             body,
+            parallel,
         )
         if attrs is not None:
             op.attributes |= attrs.data

@@ -266,4 +266,95 @@ class InterchangeOp(_TransformLoopnestOp):
         return None
 
 
-TransformLoopnest = Dialect("transform.loopnest", [MatchOp, PeelOp, GroupOp, InterchangeOp], [])
+@_located
+@irdl_op_definition
+class SplitOp(_TransformLoopnestOp):
+    """`%outer, %inner, %tail = transform.loopnest.split %l {factor = F : i64}`:
+    split every loop of `%l` into tiles of F iterations (`split-loops`);
+    `name = "N"` names the inner loops (default `L_i`), `tail_name = "T"`
+    the tail loops (default `L_tail`).  `%outer` holds the loops over tiles
+    (the given loops), `%inner` the loops inside them, `%tail` the tails of
+    the loops that have one."""
+
+    name = "transform.loopnest.split"
+
+    factor = prop_def(IntegerAttr[IntegerType])
+    new_name = opt_prop_def(StringAttr, prop_name="name")
+    tail_name = opt_prop_def(StringAttr)
+    target = operand_def(TransformOpHandleType)
+    outer = result_def(TransformOpHandleType)
+    inner = result_def(TransformOpHandleType)
+    tail = result_def(TransformOpHandleType)
+
+    assembly_format = "$target " + _FORMAT
+
+    def __init__(
+        self,
+        target: SSAValue,
+        factor: int,
+        name: str | None = None,
+        tail_name: str | None = None,
+    ):
+        super().__init__(
+            properties={
+                "factor": IntegerAttr(factor, i64),
+                "name": StringAttr(name) if name is not None else None,
+                "tail_name": StringAttr(tail_name) if tail_name is not None else None,
+            },
+            operands=[target],
+            result_types=[AnyOpType(), AnyOpType(), AnyOpType()],
+        )
+
+    def check(self) -> str | None:
+        if self.factor.value.data <= 0:
+            return f"factor must be positive, got {self.factor.value.data}"
+        for attr, what in ((self.new_name, "name"), (self.tail_name, "tail_name")):
+            if attr is not None and not attr.data:
+                return f"{what} must not be empty"
+        return None
+
+
+@_located
+@irdl_op_definition
+class UnrollOp(_TransformLoopnestOp):
+    """`transform.loopnest.unroll %l {factor = F : i64} : !transform.any_op`: unroll every loop
+    of `%l` by F (`unroll-loops`), `factor = 0` fully."""
+
+    name = "transform.loopnest.unroll"
+
+    factor = prop_def(IntegerAttr[IntegerType])
+    target = operand_def(TransformOpHandleType)
+
+    assembly_format = "$target attr-dict `:` type($target)"
+
+    def __init__(self, target: SSAValue, factor: int):
+        super().__init__(properties={"factor": IntegerAttr(factor, i64)}, operands=[target])
+
+    def check(self) -> str | None:
+        if self.factor.value.data < 0:
+            return f"factor must be 0 (fully) or positive, got {self.factor.value.data}"
+        return None
+
+
+@_located
+@irdl_op_definition
+class ParallelizeOp(_TransformLoopnestOp):
+    """`transform.loopnest.parallelize %l : !transform.any_op`: mark every loop of `%l` parallel
+    after proving it carries no dependence (`parallelize-loops`).  Marking
+    replaces nothing, so `%l` stays valid."""
+
+    name = "transform.loopnest.parallelize"
+
+    target = operand_def(TransformOpHandleType)
+
+    assembly_format = "$target attr-dict `:` type($target)"
+
+    def __init__(self, target: SSAValue):
+        super().__init__(operands=[target])
+
+
+TransformLoopnest = Dialect(
+    "transform.loopnest",
+    [MatchOp, PeelOp, GroupOp, InterchangeOp, SplitOp, UnrollOp, ParallelizeOp],
+    [],
+)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import affine, memref
-from xdsl.dialects.builtin import AffineMapAttr, ModuleOp
+from xdsl.dialects.builtin import AffineMapAttr, ModuleOp, UnitAttr
 from xdsl.ir import Operation, SSAValue
 from xdsl.ir.affine import AffineDimExpr, AffineMap
 from xdsl.passes import ModulePass
@@ -22,6 +22,9 @@ from xdsl.pattern_rewriter import (
 from xdsl_group.analysis.affine_utils import compress_dims
 from xdsl_group.dialects import loopnest
 from xdsl_group.lowering.runtime_checks import keep_proof
+
+# Discardable attribute of a lowered loop marked `parallel`.
+PARALLEL_ATTR = "loopnest.parallel"
 
 
 def _bound(m: AffineMap, operands) -> tuple[AffineMapAttr, list[SSAValue]]:
@@ -42,6 +45,8 @@ class LowerFor(RewritePattern):
             lb_ops, ub_ops, [], [], lb_map, ub_map, body, op.step.value.data
         )
         new.attributes["loopnest.name"] = op.loop_name
+        if op.is_parallel:
+            new.attributes[PARALLEL_ATTR] = UnitAttr()
         rewriter.replace(op, new)
 
 
@@ -90,8 +95,8 @@ class ConvertLoopnestToAffinePass(ModulePass):
 
     `loopnest.for` becomes `affine.for` with the same bound maps (over dims,
     unused dims dropped) and a `loopnest.name` attribute keeping the loop's
-    name.  Accesses become `memref.load`/`memref.store` whose non-trivial
-    indices are computed by `affine.apply` over dims: this form survives a
+    name (and `loopnest.parallel` if it is marked `parallel`).  Accesses
+    become `memref.load`/`memref.store` whose non-trivial indices are computed by `affine.apply` over dims: this form survives a
     print/parse round trip in xDSL and runs in its interpreter.  With
     `affine-accesses=true` they become `affine.load`/`affine.store` with dim
     maps instead (right for MLIR and in-memory pipelines; xDSL 0.74 re-parses

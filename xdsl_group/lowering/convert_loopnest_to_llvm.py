@@ -27,12 +27,27 @@ from xdsl_group.lowering.loopnest_finalize_memref_to_llvm import (
     check_deallocs,
     guard_allocations,
 )
+from xdsl_group.lowering.fast_math import FAST_MATH_FLAGS, set_fast_math
+from xdsl_group.lowering.outline_parallel import (
+    finish_parallel_regions,
+    outline_parallel_loops,
+)
 
 
-def lowering_passes(noalias: bool = False) -> list[ModulePass]:
+class _OutlineParallelLoops(ModulePass):
+    """Step 1 of `xdsl_group.lowering.outline_parallel`, on scf."""
+
+    name = "outline-parallel-loops"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        outline_parallel_loops(op)
+
+
+def lowering_passes(noalias: bool = False, parallel: bool = False) -> list[ModulePass]:
     return [
         ConvertLoopnestToAffinePass(),
         ConvertAffineToScfPass(),
+        *([_OutlineParallelLoops()] if parallel else []),
         ConvertScfToCf(),
         FinalizeMemrefToLLVMPass(),
         ConvertArithToLLVMPass(),
@@ -67,8 +82,17 @@ class ConvertLoopnestToLLVMPass(ModulePass):
     `reconcile-unrealized-casts`.  Accesses the proof does not cover
     (`memref`/`affine` accesses) and integer divisions that may trap are
     checked at run time (`xdsl_group.lowering.runtime_checks`).  Any op
-    left that is not `llvm` is refused by name.  `noalias=true` marks memref arguments `noalias` (only valid
+    left that is not `llvm` is refused by name.
+
+    Options: `noalias=true` marks memref arguments `noalias` (only valid
     when the caller passes non-overlapping buffers, as the JIT checks).
+    `fast-math=true` puts the `contract` fast-math flag on every floating
+    `fadd`/`fsub`/`fmul`, so LLVM may fuse a multiply and an add into one FMA
+    (one rounding instead of two); without it results are exactly those of
+    the program's f32 operations.  `parallel=true` outlines the outermost
+    `parallel` loop of each nest into a chunk function called through the
+    runtime hook `loopnest_parallel_for` (`xdsl_group.lowering.outline_parallel`;
+    the JIT provides it); without it the marks are ignored.
     `checked-alloc=true` makes a failed `malloc` of a `memref.alloc` call
     `@xdsl_group_alloc_failed(i64 bytes)` and return (the JIT then raises
     `MemoryError`); without it, as in MLIR, a failed allocation is not checked.
@@ -77,6 +101,8 @@ class ConvertLoopnestToLLVMPass(ModulePass):
     name = "convert-loopnest-to-llvm"
 
     noalias: bool = False
+    fast_math: bool = False
+    parallel: bool = False
 
     checked_alloc: bool = False
 
@@ -89,8 +115,11 @@ class ConvertLoopnestToLLVMPass(ModulePass):
             inner.attributes.pop(IN_BOUNDS_ATTR, None)
             if isinstance(inner, loopnest.LoadOp | loopnest.StoreOp):
                 mark_in_bounds(inner)
-        for p in lowering_passes(self.noalias):
+        for p in lowering_passes(self.noalias, self.parallel):
             p.apply(ctx, op)
+        finish_parallel_regions(op)
+        if self.fast_math:
+            set_fast_math(op, FAST_MATH_FLAGS)
         check_llvm_only(op)
         if self.checked_alloc:
             guard_allocations(op)

@@ -146,8 +146,9 @@ class LowerAffineFor(RewritePattern):
         assert isinstance(terminator, affine.YieldOp)
         rewriter.replace(terminator, scf.YieldOp())
         new = scf.ForOp(lb, ub, step, [], body)
-        if (name := op.attributes.get("loopnest.name")) is not None:
-            new.attributes["loopnest.name"] = name
+        for kept in ("loopnest.name", "loopnest.parallel"):
+            if (value := op.attributes.get(kept)) is not None:
+                new.attributes[kept] = value
         rewriter.replace(op, new)
 
 
@@ -215,9 +216,9 @@ class ConvertAffineToScfPass(ModulePass):
     Bound maps may take dims and symbols (unlike xDSL's `lower-affine`); each
     affine expression becomes `arith` index arithmetic (`floordiv`/`ceildiv`
     become `arith.floordivsi`/`ceildivsi`, `mod` a remainder made
-    non-negative).  A loop's `loopnest.name` attribute is kept on its
-    `scf.for`.  Other affine ops (`affine.if`, `min`, `max`, `parallel`) are
-    refused with an error naming the op.
+    non-negative).  A loop's `loopnest.name` and `loopnest.parallel`
+    attributes are kept on its `scf.for`.  Other affine ops (`affine.if`,
+    `min`, `max`, `parallel`) are refused with an error naming the op.
     """
 
     name = "loopnest-convert-affine-to-scf"

@@ -67,14 +67,19 @@ class BandPermutation(Plan[Permuted]):
             return Permuted(self.band, tuple((l, l) for l in self.band))
         iv_map: dict[SSAValue, SSAValue] = {}
         new_loops: list[ForOp] = []
-        for old in self.order:
+        for p, old in enumerate(self.order):
             operands = [iv_map.get(v, v) for v in old.bound_operands]
+            # A loop carries the same dependences as before iff the band
+            # loops outside it are the same set: only then its `parallel`
+            # marker stays valid.
+            same_outer = set(self.order[:p]) == set(self.band[: self.band.index(old)])
             new = ForOp(
                 old.loop_name,
                 old.lower_bound.data,
                 old.upper_bound.data,
                 operands,
                 old.step_value,
+                parallel=old.is_parallel and same_outer,
             )
             new.attributes.update(old.attributes)
             new.location = old.location

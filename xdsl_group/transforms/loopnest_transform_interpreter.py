@@ -38,7 +38,15 @@ from xdsl.passes import ModulePass, PassPipeline
 from xdsl.utils.exceptions import PassFailedException
 
 from xdsl_group.dialects.loopnest import ForOp
-from xdsl_group.dialects.transform_loopnest import GroupOp, InterchangeOp, MatchOp, PeelOp
+from xdsl_group.dialects.transform_loopnest import (
+    GroupOp,
+    InterchangeOp,
+    MatchOp,
+    ParallelizeOp,
+    PeelOp,
+    SplitOp,
+    UnrollOp,
+)
 from xdsl_group.errors import LoopnestError, TransformationError, format_diagnostic
 from xdsl_group.transforms.core import Plan, apply_plans
 from xdsl_group.transforms.group_loops import Grouped, plan_group, select_groupings
@@ -48,7 +56,10 @@ from xdsl_group.transforms.interchange_loops import (
     select_bands,
     select_swaps,
 )
+from xdsl_group.transforms.parallelize_loops import plan_parallelize
 from xdsl_group.transforms.peel_loops import Peeled, plan_peel
+from xdsl_group.transforms.split_loops import SplitResult, plan_split
+from xdsl_group.transforms.unroll_loops import plan_unroll
 from xdsl_group.transforms.selection import depth
 
 
@@ -225,6 +236,37 @@ class LoopnestTransformFunctions(InterpreterFunctions):
             OperationHandle(*(d.peeled for d in done)),
             OperationHandle(*(d.rest for d in done)),
         )
+
+    @impl(SplitOp)
+    def run_split(self, interpreter: Interpreter, op: SplitOp, args: PythonValues) -> PythonValues:
+        loops = self._loops(op, 0, args)
+        name = op.new_name.data if op.new_name is not None else ""
+        tail = op.tail_name.data if op.tail_name is not None else ""
+        plans = [
+            self._run(op, plan_split, loop, op.factor.value.data, name, tail) for loop in loops
+        ]
+        done: list[SplitResult] = self._rewrite(op, plans)
+        return (
+            OperationHandle(*(d.outer for d in done)),
+            OperationHandle(*(d.inner for d in done)),
+            OperationHandle(*(d.tail for d in done if d.tail is not None)),
+        )
+
+    @impl(UnrollOp)
+    def run_unroll(self, interpreter: Interpreter, op: UnrollOp, args: PythonValues) -> PythonValues:
+        loops = self._loops(op, 0, args)
+        plans = [self._run(op, plan_unroll, loop, op.factor.value.data) for loop in loops]
+        self._rewrite(op, plans)
+        return ()
+
+    @impl(ParallelizeOp)
+    def run_parallelize(
+        self, interpreter: Interpreter, op: ParallelizeOp, args: PythonValues
+    ) -> PythonValues:
+        loops = self._loops(op, 0, args)
+        plans = [self._run(op, plan_parallelize, loop) for loop in loops]
+        apply_plans(plans)  # marks only: every handle stays valid
+        return ()
 
     @impl(GroupOp)
     def run_group(self, interpreter: Interpreter, op: GroupOp, args: PythonValues) -> PythonValues:

@@ -20,3 +20,21 @@ func.func @bounds(%A: memref<16x16xf32>) {
   }
   func.return
 }
+
+// The `parallel` marker: printed after the range, before any attributes;
+// generic form `parallel` (a unit property).
+// CHECK-LABEL: func.func @parallel_marker
+func.func @parallel_marker(%A: memref<64x8xf32>) {
+  // CHECK-NEXT: loopnest.for co %[[CO:.*]] in range(64) parallel {
+  loopnest.for co %co in range(64) parallel {
+    // CHECK-NEXT: loopnest.for i %[[I:.*]] in range(%[[CO]] floordiv 8, 8, 2) parallel attributes {tag = 1 : i64} {
+    loopnest.for i %i in range(%co floordiv 8, 8, 2) parallel attributes {tag = 1} {
+      // CHECK-NEXT: loopnest.for parallel %{{.*}} in range(1) {
+      loopnest.for "parallel" %p in range(1) {
+        %v = loopnest.load %A[%co, %i] : memref<64x8xf32>
+        loopnest.store %v, %A[%co, %i] : memref<64x8xf32>
+      }
+    }
+  }
+  func.return
+}

@@ -1,0 +1,98 @@
+// RUN: xdsl-opt %s -p 'auto-schedule{print_pipeline=true}' | filecheck %s
+// RUN: xdsl-opt %examples/conv2d.mlir -p 'auto-schedule{print_pipeline=true}' | filecheck %s --check-prefix=SMALL
+
+// 10 output channels, 19 columns: blocks of 4 channels x 16 columns kept in
+// registers inside the reduction loops (ci, kh, kw), unrolled (64 copies,
+// channel-major, so contiguous columns are adjacent); the tails of both
+// (2 channels, 3 columns) are blocked by the other loop; the outermost
+// parallel loop of each nest is marked.  The nest with two stores is not
+// blocked, only marked.
+
+// CHECK:       // auto-schedule: -p 'interchange-loops{order=co,oh,ow,ci,kh,kw},split-loops{loop=co factor=4},interchange-loops{order=oh,ow,ci,kh,kw,co_i},split-loops{loop=ow factor=16},interchange-loops{order=ci,kh,kw,ow_i},interchange-loops{loops=ow_i,co_i},parallelize-loops{loop=co},parallelize-loops{loop=co_tail},parallelize-loops{loop=i},unroll-loops{loop=ow_i factor=0},unroll-loops{loop=co_i factor=0}'
+// CHECK-LABEL: func.func @odd
+// CHECK-NEXT:    loopnest.for co %[[CO:.*]] in range(0, 8, 4) parallel {
+// CHECK-NEXT:      loopnest.for oh %[[OH:.*]] in range(3) {
+// CHECK-NEXT:        loopnest.for ow %[[OW:.*]] in range(0, 16, 16) {
+// CHECK-NEXT:          loopnest.for ci %{{.*}} in range(2) {
+// CHECK-NEXT:            loopnest.for kh %{{.*}} in range(3) {
+// CHECK-NEXT:              loopnest.for kw %{{.*}} in range(3) {
+// CHECK-NEXT:                %{{.*}} = loopnest.load %{{.*}}[%[[CO]], %[[OH]], %[[OW]]] : memref<10x3x19xf32>
+// CHECK:                     loopnest.store %{{.*}}, %{{.*}}[%[[CO]], %[[OH]], %[[OW]]] : memref<10x3x19xf32>
+// CHECK-NEXT:                %{{.*}} = loopnest.load %{{.*}}[%[[CO]], %[[OH]], %[[OW]] + 1] : memref<10x3x19xf32>
+// CHECK:                     loopnest.store %{{.*}}, %{{.*}}[%[[CO]] + 1, %[[OH]], %[[OW]]] : memref<10x3x19xf32>
+// CHECK:                     loopnest.store %{{.*}}, %{{.*}}[%[[CO]] + 3, %[[OH]], %[[OW]] + 15] : memref<10x3x19xf32>
+// CHECK-NEXT:              }
+// CHECK-NEXT:            }
+// CHECK-NEXT:          }
+// CHECK-NEXT:        }
+// CHECK-NEXT:        loopnest.for ow_tail %[[OT:.*]] in range(16, 19) {
+// CHECK-NEXT:          loopnest.for ci %{{.*}} in range(2) {
+// CHECK-NEXT:            loopnest.for kh %{{.*}} in range(3) {
+// CHECK-NEXT:              loopnest.for kw %{{.*}} in range(3) {
+// CHECK-NEXT:                %{{.*}} = loopnest.load %{{.*}}[%[[CO]], %[[OH]], %[[OT]]] : memref<10x3x19xf32>
+// CHECK:                     loopnest.store %{{.*}}, %{{.*}}[%[[CO]] + 3, %[[OH]], %[[OT]]] : memref<10x3x19xf32>
+// CHECK-NEXT:              }
+// CHECK:         loopnest.for co_tail %[[CT:.*]] in range(8, 10) parallel {
+// CHECK-NEXT:      loopnest.for oh %{{.*}} in range(3) {
+// CHECK-NEXT:        loopnest.for ow %[[OW2:.*]] in range(0, 16, 16) {
+// CHECK-NEXT:          loopnest.for ci %{{.*}} in range(2) {
+// CHECK-NEXT:            loopnest.for kh %{{.*}} in range(3) {
+// CHECK-NEXT:              loopnest.for kw %{{.*}} in range(3) {
+// CHECK-NEXT:                %{{.*}} = loopnest.load %{{.*}}[%[[CT]], %{{.*}}, %[[OW2]]] : memref<10x3x19xf32>
+// CHECK:                     loopnest.store %{{.*}}, %{{.*}}[%[[CT]], %{{.*}}, %[[OW2]] + 15] : memref<10x3x19xf32>
+// CHECK-NEXT:              }
+// CHECK:             loopnest.for ow_tail %{{.*}} in range(16, 19) {
+// CHECK-LABEL: func.func @two_stores
+// CHECK-NEXT:    loopnest.for i %{{.*}} in range(8) parallel {
+// CHECK-NEXT:      loopnest.load
+// CHECK-NEXT:      loopnest.store
+// CHECK-NEXT:      loopnest.store
+// CHECK-NEXT:    }
+
+// The seed conv (8 channels, 6 columns): one block of 8 x 6, both loops
+// unrolled fully inside the reductions; oh is the parallel loop.
+
+// SMALL:       // auto-schedule: -p 'interchange-loops{order=oh,ci,kh,kw,co,ow},parallelize-loops{loop=oh},unroll-loops{loop=ow factor=0},unroll-loops{loop=co factor=0}'
+// SMALL-LABEL: func.func @conv2d
+// SMALL-NEXT:    loopnest.for oh %[[OH:.*]] in range(6) parallel {
+// SMALL-NEXT:      loopnest.for ci %{{.*}} in range(8) {
+// SMALL-NEXT:        loopnest.for kh %{{.*}} in range(3) {
+// SMALL-NEXT:          loopnest.for kw %{{.*}} in range(3) {
+// SMALL-NEXT:            %{{.*}} = loopnest.load %{{.*}}[0, %[[OH]], 0] : memref<8x6x6xf32>
+// SMALL:                 loopnest.store %{{.*}}, %{{.*}}[0, %[[OH]], 1] : memref<8x6x6xf32>
+// SMALL:                 loopnest.store %{{.*}}, %{{.*}}[7, %[[OH]], 5] : memref<8x6x6xf32>
+// SMALL-NEXT:          }
+// SMALL-NEXT:        }
+// SMALL-NEXT:      }
+// SMALL-NEXT:    }
+// SMALL-NEXT:    func.return
+
+func.func @odd(%O: memref<10x3x19xf32>, %I: memref<2x5x21xf32>, %W: memref<10x2x3x3xf32>) {
+  loopnest.for co %co in range(10) {
+    loopnest.for ci %ci in range(2) {
+      loopnest.for oh %oh in range(3) {
+        loopnest.for ow %ow in range(19) {
+          loopnest.for kh %kh in range(3) {
+            loopnest.for kw %kw in range(3) {
+              %o = loopnest.load %O[%co, %oh, %ow] : memref<10x3x19xf32>
+              %i = loopnest.load %I[%ci, %oh + %kh, %ow + %kw] : memref<2x5x21xf32>
+              %w = loopnest.load %W[%co, %ci, %kh, %kw] : memref<10x2x3x3xf32>
+              %p = arith.mulf %i, %w : f32
+              %s = arith.addf %o, %p : f32
+              loopnest.store %s, %O[%co, %oh, %ow] : memref<10x3x19xf32>
+            }
+          }
+        }
+      }
+    }
+  }
+  func.return
+}
+func.func @two_stores(%A: memref<8xf32>, %B: memref<8xf32>) {
+  loopnest.for i %i in range(8) {
+    %v = loopnest.load %A[%i] : memref<8xf32>
+    loopnest.store %v, %B[%i] : memref<8xf32>
+    loopnest.store %v, %A[%i] : memref<8xf32>
+  }
+  func.return
+}
