@@ -291,18 +291,14 @@ class CarriedDependence:
         dep = self.dependence
         names = ", ".join(loop.name_str for loop in dep.loops)
         n = len(dep.loops)
-        comps = ", ".join(_component(self.distances, k) for k in range(n))
+        example = sample(self.distances)
+        comps = ", ".join(_component(self.distances, k, example[k]) for k in range(n))
         text = (
             f"{dep.kind} dependence from the {access_str(dep.source.op)} to the "
             f"{access_str(dep.sink.op)}, distance ({comps}) over loops ({names})"
         )
         if any(c in ("*", "+", "-") for c in comps.split(", ")):
-            sample = self.distances.sample_point()
-            example = ", ".join(
-                str(sample.get_coordinate_val(isl.dim_type.set, k).to_python())
-                for k in range(n)
-            )
-            text += f", e.g. ({example})"
+            text += f", e.g. ({', '.join(map(str, example))})"
         if dep.reduction:
             text += " (a reduction: its iterations would race on one element)"
         return text
