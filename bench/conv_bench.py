@@ -356,30 +356,34 @@ SCHEDULE_NOTES = """
 What limits the scheduled nests (read from the generated code; the numbers
 are in the table above):
 
-- The kernel `auto-schedule` produces for the dense layers is a register
-  block of R output channels x 16 output columns (8 ymm accumulators with
-  R = 4) updated by fused multiply-adds inside the `ci, kh, kw` loops; LLVM
-  unrolls `kh, kw` and keeps the block in registers. Each FMA needs a vector
-  load of the input (unaligned: one per `kw` offset) or a broadcast of a
-  weight, about one load per FMA, so the loop runs near the load ports' rate
+- The kernel `auto-schedule` produces for the dense 64->64 layer is a
+  register block of 4 output channels x 16 output columns (8 ymm
+  accumulators) updated by fused multiply-adds inside the `ci, kh, kw` loops;
+  LLVM unrolls `kh, kw` and keeps the block in registers. Each FMA needs a
+  vector load of the input (unaligned: one per `kw` offset) or a broadcast of
+  a weight, about one load per FMA, so the loop runs near the load ports' rate
   rather than the two FMAs per cycle a core can issue. PyTorch's CPU
   convolution (oneDNN) reorders the weights into a blocked layout, uses the
   widest vectors the CPU has and larger blocks, so it loads far less per FMA;
   packing or a larger block (more rows per loaded input vector) are the
   schedule's next steps.
-- LLVM targets 256-bit vectors on this CPU even where AVX-512 exists (its
-  tuning for the core); allowing 512-bit vectors did not help the kernels
-  above in a quick measurement, since loads, not FMA width, bound them.
-- Exact mode rounds every product and sum (no FMA): twice the instructions of
-  fast-math on the same schedule.
-- Grouped layers do CI/G x 9 multiply-adds per output: the smaller G x G
-  blocks leave fewer multiply-adds per loaded input, and PyTorch's grouped
-  kernels (not oneDNN's dense path) are slower per multiply-add, which is
-  where the nests win most.
+- Because loads bound the kernels, fast-math (FMA) gains little over exact
+  mode on the same schedule, although exact code issues twice the arithmetic
+  instructions.
+- LLVM targets 256-bit vectors on this CPU even though it has AVX-512 (its
+  tuning for the core); allowing 512-bit vectors did not help the dense
+  kernel in a quick, noisy measurement, consistent with loads, not FMA
+  width, bounding it.
+- Layers whose output width is not a multiple of the 16-column block
+  (128x28x28: 26 columns, a block and a 10-column tail) run the tail less
+  blocked; that layer is the slowest per multiply-add.
+- Grouped layers do CI/G x 9 multiply-adds per output: PyTorch's grouped
+  kernels are slower per multiply-add than its dense path from G=16 on,
+  which is where the nests win most.
 - Threads: `threads=2` runs the outermost parallel loop (the output-channel
-  block loop) in two halves. The machine is a shared 2-core virtual machine,
-  so the second core is only as free as the other tenants leave it; PyTorch
-  on 2 threads shows the same limit.
+  block loop, or the group loop) in two halves. The machine is a shared
+  2-core virtual machine, so the second core is only as free as the other
+  tenants leave it; PyTorch on 2 threads shows the same limit.
 """
 
 
