@@ -27,7 +27,8 @@ from xdsl_group.api import (
     written_arguments,  # re-exported: part of this module's interface
 )
 from xdsl_group.errors import LoopnestError
-from xdsl_group.lowering.runtime_checks import ERROR_GLOBAL, MESSAGES_ATTR
+from xdsl_group.dialects.attributes import RUNTIME_ERRORS_ATTR
+from xdsl_group.lowering.runtime_checks import ERROR_GLOBAL
 
 _CACHE_SIZE = 64
 _lock = threading.Lock()
@@ -115,7 +116,7 @@ def llvm_ir(module: ModuleOp, noalias: bool = False, optimize: bool = False) -> 
 def runtime_errors(lowered: ModuleOp) -> list[tuple[str, str]]:
     """The (exception type, message) of each run-time check of a lowered
     module, by error code - 1."""
-    table = lowered.attributes.get(MESSAGES_ATTR)
+    table = lowered.attributes.get(RUNTIME_ERRORS_ATTR)
     if not isinstance(table, ArrayAttr):
         return []
     return [(kind.data, message.data) for kind, message in (e.data for e in table.data)]

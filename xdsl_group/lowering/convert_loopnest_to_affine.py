@@ -21,6 +21,7 @@ from xdsl.pattern_rewriter import (
 
 from xdsl_group.analysis.affine_utils import compress_dims
 from xdsl_group.dialects import loopnest
+from xdsl_group.dialects.attributes import NAME_ATTR
 from xdsl_group.lowering.runtime_checks import keep_proof
 
 
@@ -41,7 +42,7 @@ class LowerFor(RewritePattern):
         new = affine.ForOp.from_region(
             lb_ops, ub_ops, [], [], lb_map, ub_map, body, op.step.value.data
         )
-        new.attributes["loopnest.name"] = op.loop_name
+        new.attributes[NAME_ATTR] = op.loop_name
         rewriter.replace(op, new)
 
 

@@ -28,11 +28,10 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from xdsl_group.analysis.affine_utils import compress_dims
-from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, non_affine_reason
+from xdsl_group.analysis.affine_utils import compress_dims, non_affine_reason
+from xdsl_group.dialects.attributes import NAME_ATTR
+from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp
 from xdsl_group.errors import LoopnestError
-
-NAME_ATTR = "loopnest.name"
 
 
 class NotRaisable(Exception):
