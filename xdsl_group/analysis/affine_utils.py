@@ -128,6 +128,15 @@ def evaluate(
     return fold(expr, leaf, binary or apply_binary)
 
 
+def evaluate_map(
+    m: AffineMap, dims: Sequence[int], symbols: Sequence[int] = ()
+) -> tuple[int, ...]:
+    """`m.eval(dims, symbols)`: the value of each result of `m`."""
+    assert len(dims) == m.num_dims, f"{len(dims)}, {m.num_dims}"
+    assert len(symbols) == m.num_symbols, f"{len(symbols)}, {m.num_symbols}"
+    return tuple(evaluate(e, dims, symbols) for e in m.results)
+
+
 def apply_binary(e: AffineBinaryOpExpr, a: int, b: int) -> int:
     """`a e.kind b` on integers, as MLIR's affine semantics define it."""
     match e.kind:

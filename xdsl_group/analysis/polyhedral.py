@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import islpy as isl
 from xdsl.ir import Operation, SSAValue
 
-from xdsl_group.analysis.affine_utils import isl_expr
+from xdsl_group.analysis.affine_utils import evaluate_map, isl_expr
 from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, enclosing_loops
 from xdsl_group.errors import LoopnestError
 
@@ -267,7 +267,7 @@ class Access:
     def indices_at(self, point: Sequence[int]) -> tuple[int, ...]:
         """The access's indices at iteration `point`, evaluated directly."""
         env = self.context.env(point)
-        return tuple(self.op.map.data.eval([env[v] for v in self.op.indices], []))
+        return evaluate_map(self.op.map.data, [env[v] for v in self.op.indices])
 
 
 def collect_accesses(root: Operation) -> list[Access]:

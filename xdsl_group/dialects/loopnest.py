@@ -69,6 +69,7 @@ from xdsl.utils.exceptions import VerifyException
 
 from xdsl_group.analysis.affine_utils import (
     affine_expr_str,
+    evaluate_map,
     non_affine_reason,
     substitute,
 )
@@ -500,8 +501,8 @@ class ForOp(IRDLOperation):
         """Evaluate (lb, ub) given the values of the bound operands."""
         dims = [env[v] for v in self.bound_operands]
         return (
-            self.lower_bound.data.eval(dims, [])[0],
-            self.upper_bound.data.eval(dims, [])[0],
+            evaluate_map(self.lower_bound.data, dims)[0],
+            evaluate_map(self.upper_bound.data, dims)[0],
         )
 
     def constant_bounds(self) -> tuple[int, int] | None:

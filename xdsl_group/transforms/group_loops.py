@@ -22,7 +22,7 @@ from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.arg_spec import ArgSpec
 
-from xdsl_group.analysis.affine_utils import linear_form
+from xdsl_group.analysis.affine_utils import linear_form, used_dims
 from xdsl_group.analysis.loop_structure import (
     enclosing_function,
     join_names,
@@ -215,7 +215,7 @@ def _compactions(plan: Grouping) -> list[Compaction]:
             chosen[v]
             for a in group
             for e in a.op.map.data.results
-            for d in e.used_dims()
+            for d in used_dims(e)
             if (v := a.op.indices[d]) in chosen
         }
         if len(used) < 2:
@@ -256,7 +256,7 @@ def _compactions(plan: Grouping) -> list[Compaction]:
             loops_here = set()
             for a in group:
                 e = a.op.map.data.results[d]
-                for dim in e.used_dims():
+                for dim in used_dims(e):
                     v = a.op.indices[dim]
                     if v in chosen:
                         loops_here.add(chosen[v])
