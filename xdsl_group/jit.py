@@ -33,8 +33,9 @@ from xdsl_group.api import (
 )
 from xdsl_group import parallel_runtime
 from xdsl_group.errors import LoopnestError
+from xdsl_group.dialects.attributes import RUNTIME_ERRORS_ATTR
 from xdsl_group.lowering.outline_parallel import RUNTIME_FUNCTION, atomic_error_flag
-from xdsl_group.lowering.runtime_checks import ERROR_GLOBAL, MESSAGES_ATTR
+from xdsl_group.lowering.runtime_checks import ERROR_GLOBAL
 
 _CACHE_SIZE = 64
 _lock = threading.Lock()
@@ -145,7 +146,7 @@ def llvm_ir(
 def runtime_errors(lowered: ModuleOp) -> list[tuple[str, str]]:
     """The (exception type, message) of each run-time check of a lowered
     module, by error code - 1."""
-    table = lowered.attributes.get(MESSAGES_ATTR)
+    table = lowered.attributes.get(RUNTIME_ERRORS_ATTR)
     if not isinstance(table, ArrayAttr):
         return []
     return [(kind.data, message.data) for kind, message in (e.data for e in table.data)]

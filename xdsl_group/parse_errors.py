@@ -22,6 +22,8 @@ from xdsl.ir.affine import AffineExpr
 from xdsl.parser import Parser
 from xdsl.parser.affine_parser import AffineParser
 from xdsl.utils.exceptions import DiagnosticException, ParseError
+
+from xdsl_group.analysis.affine_utils import affine_expr_str
 from xdsl.utils.lexer import Span
 
 from xdsl_group.errors import LoopnestError
@@ -68,8 +70,6 @@ def semi_affine_operator(
     the operator token of the innermost binary expression it was building
     when `tb` was raised, and the reason (operands rendered by `show`; by
     default SSA operands of the short form `%A[%i * %j]` by their names)."""
-    from xdsl_group.dialects.loopnest import affine_expr_str
-
     found = None
     binop = AffineParser._create_binop_expr.__code__  # pyright: ignore[reportPrivateUsage]
     short_form = AffineParser.parse_affine_map_of_ssa_ids.__code__

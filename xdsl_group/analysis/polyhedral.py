@@ -24,14 +24,8 @@ from dataclasses import dataclass
 
 import islpy as isl
 from xdsl.ir import Operation, SSAValue
-from xdsl.ir.affine import (
-    AffineBinaryOpExpr,
-    AffineBinaryOpKind,
-    AffineConstantExpr,
-    AffineDimExpr,
-    AffineExpr,
-)
 
+from xdsl_group.analysis.affine_utils import evaluate_map, isl_expr
 from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, enclosing_loops
 from xdsl_group.errors import LoopnestError
 
@@ -155,30 +149,20 @@ def lexmin_point(s: isl.Set) -> tuple[int, ...] | None:
     return tuple(point)
 
 
-def isl_expr(expr: AffineExpr, names: Sequence[str]) -> str:
-    """An affine expression in isl's textual syntax, dim i spelled `names[i]`."""
-    match expr:
-        case AffineConstantExpr(value=v):
-            return str(v)
-        case AffineDimExpr(position=p):
-            return names[p]
-        case AffineBinaryOpExpr(kind=kind, lhs=lhs, rhs=rhs):
-            a, b = isl_expr(lhs, names), isl_expr(rhs, names)
-            match kind:
-                case AffineBinaryOpKind.Add:
-                    return f"({a} + {b})"
-                case AffineBinaryOpKind.Mul:
-                    # isl wants `c*(e)` with a literal integer c.
-                    if isinstance(rhs, AffineConstantExpr):
-                        return f"({rhs.value}*({a}))"
-                    return f"({lhs}*({b}))"
-                case AffineBinaryOpKind.FloorDiv:
-                    return f"floor(({a}) / {b})"
-                case AffineBinaryOpKind.CeilDiv:
-                    return f"ceil(({a}) / {b})"
-                case AffineBinaryOpKind.Mod:
-                    return f"({a} mod {b})"
-    raise ValueError(f"not an affine dim expression: {expr}")
+def isl_set(dims: Sequence[str], constraints: Sequence[str], params: str = "") -> isl.Set:
+    """`{ [dims] : constraints }` (a conjunction; none is `true`), over the
+    parameters `params` if given."""
+    cons = " and ".join(constraints) or "true"
+    prefix = f"[{params}] -> " if params else ""
+    return isl.Set(f"{prefix}{{ [{', '.join(dims)}] : {cons} }}")
+
+
+def isl_map(
+    dims: Sequence[str], target: str, exprs: Sequence[str], constraints: Sequence[str] = ()
+) -> isl.Map:
+    """`{ [dims] -> target[exprs] : constraints }` (a conjunction)."""
+    where = f" : {' and '.join(constraints)}" if constraints else ""
+    return isl.Map(f"{{ [{', '.join(dims)}] -> {target}[{', '.join(exprs)}]{where} }}")
 
 
 def _operand_names(operands: Sequence[SSAValue], loops: Sequence[ForOp]) -> list[str]:
@@ -230,9 +214,7 @@ class LoopContext:
 
     def domain(self, params: str = "") -> isl.Set:
         """The iteration domain `{ [i0, ..., in] : bounds }`."""
-        cons = " and ".join(self.constraints()) or "true"
-        prefix = f"[{params}] -> " if params else ""
-        return isl.Set(f"{prefix}{{ [{', '.join(self.dim_names)}] : {cons} }}")
+        return isl_set(self.dim_names, self.constraints(), params)
 
     def env(self, point: Sequence[int]) -> dict[SSAValue, int]:
         """The induction variables' values at `point` (outermost first)."""
@@ -275,9 +257,7 @@ class Access:
 
     def relation(self, array_name: str = "A") -> isl.Map:
         """`{ [i0..in] -> A[indices] : i in domain }`."""
-        dims = ", ".join(self.context.dim_names)
-        idx = ", ".join(self.index_strs())
-        m = isl.Map(f"{{ [{dims}] -> {array_name}[{idx}] }}")
+        m = isl_map(self.context.dim_names, array_name, self.index_strs())
         return m.intersect_domain(self.domain())
 
     def footprint(self) -> isl.Set:
@@ -287,7 +267,7 @@ class Access:
     def indices_at(self, point: Sequence[int]) -> tuple[int, ...]:
         """The access's indices at iteration `point`, evaluated directly."""
         env = self.context.env(point)
-        return tuple(self.op.map.data.eval([env[v] for v in self.op.indices], []))
+        return evaluate_map(self.op.map.data, [env[v] for v in self.op.indices])
 
 
 def collect_accesses(root: Operation) -> list[Access]:

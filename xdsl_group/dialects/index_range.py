@@ -28,6 +28,8 @@ from xdsl.ir.affine import (
     AffineExpr,
 )
 
+from xdsl_group.analysis.affine_utils import post_order
+
 INDEX_MAX = 2**63 - 1
 """The largest value of the 64-bit `index` type."""
 
@@ -72,35 +74,33 @@ def _steps(
 ) -> Iterator[tuple[AffineExpr, Interval]]:
     """Every value the lowering of `expr` computes, in evaluation order, as
     (the sub-expression it belongs to, the interval of that value)."""
-    match expr:
-        case AffineConstantExpr(value=v):
-            yield expr, Interval.point(v)
-        case AffineDimExpr(position=p):
-            yield expr, dims[p]
-        case AffineBinaryOpExpr(kind=kind, lhs=lhs, rhs=rhs):
-            a = b = None
-            for sub, value in _steps(lhs, dims):
-                a = value
-                yield sub, value
-            for sub, value in _steps(rhs, dims):
-                b = value
-                yield sub, value
-            assert a is not None and b is not None
-            if kind == AffineBinaryOpKind.Add:
-                yield expr, Interval(a.lo + b.lo, a.hi + b.hi)
-                return
-            if kind == AffineBinaryOpKind.Mul and b.lo != b.hi:
-                a, b = b, a  # the constant operand on the right
-            if b.lo != b.hi:
-                raise ValueError(f"'{expr}' is not affine")
-            c = b.lo
-            if kind == AffineBinaryOpKind.Mod:
-                # `mod` lowers to a remainder r plus a select of r + c when r
-                # is negative; r + c is computed either way.
-                yield expr, Interval(-(c - 1), 2 * c - 1)
-            yield expr, _binary(kind, a, c)
-        case _:
-            raise ValueError(f"'{expr}' is not an affine dim expression")
+    values: list[Interval] = []
+    for node in post_order(expr):
+        match node:
+            case AffineConstantExpr(value=v):
+                value = Interval.point(v)
+            case AffineDimExpr(position=p):
+                value = dims[p]
+            case AffineBinaryOpExpr(kind=kind):
+                b = values.pop()
+                a = values.pop()
+                if kind == AffineBinaryOpKind.Add:
+                    value = Interval(a.lo + b.lo, a.hi + b.hi)
+                else:
+                    if kind == AffineBinaryOpKind.Mul and b.lo != b.hi:
+                        a, b = b, a  # the constant operand on the right
+                    if b.lo != b.hi:
+                        raise ValueError(f"'{node}' is not affine")
+                    c = b.lo
+                    if kind == AffineBinaryOpKind.Mod:
+                        # `mod` lowers to a remainder r plus a select of r + c
+                        # when r is negative; r + c is computed either way.
+                        yield node, Interval(-(c - 1), 2 * c - 1)
+                    value = _binary(kind, a, c)
+            case _:
+                raise ValueError(f"'{node}' is not an affine dim expression")
+        values.append(value)
+        yield node, value
 
 
 def expr_range(expr: AffineExpr, dims: Sequence[Interval]) -> Interval:
@@ -128,7 +128,7 @@ def first_overflow(
 def constants_overflow(expr: AffineExpr) -> tuple[AffineExpr, int] | None:
     """Like `first_overflow`, for the values that do not depend on the
     dims: the lowering materialises them even in code that never runs."""
-    for sub in expr.post_order():
+    for sub in post_order(expr):
         if isinstance(sub, AffineConstantExpr) and not Interval.point(sub.value).fits():
             return sub, sub.value
         if (

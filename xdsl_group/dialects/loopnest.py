@@ -40,13 +40,9 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Block, BlockArgument, Dialect, Operation, Region, SSAValue
 from xdsl.ir.affine import (
-    AffineBinaryOpExpr,
-    AffineBinaryOpKind,
     AffineConstantExpr,
-    AffineDimExpr,
     AffineExpr,
     AffineMap,
-    AffineSymExpr,
 )
 from xdsl.irdl import (
     IRDLOperation,
@@ -63,6 +59,7 @@ from xdsl.irdl import (
 from xdsl.parser import Parser, UnresolvedOperand
 from xdsl.parser.affine_parser import AffineParser
 from xdsl.printer import Printer
+from xdsl.utils.lexer import Span
 from xdsl.traits import (
     HasParent,
     IsTerminator,
@@ -72,6 +69,12 @@ from xdsl.traits import (
 )
 from xdsl.utils.exceptions import VerifyException
 
+from xdsl_group.analysis.affine_utils import (
+    affine_expr_str,
+    evaluate_map,
+    non_affine_reason,
+    substitute,
+)
 from xdsl_group.dialects.index_range import (
     INDEX_MAX,
     Interval,
@@ -90,33 +93,6 @@ _KEYWORDS = {"in", "range", "attributes"}
 # --------------------------------------------------------------------------
 # Affine expression helpers shared by the ops
 # --------------------------------------------------------------------------
-
-
-def non_affine_reason(expr: AffineExpr) -> str | None:
-    """Why `expr` is not a (dim-only) affine expression, or None if it is."""
-    match expr:
-        case AffineConstantExpr() | AffineDimExpr():
-            return None
-        case AffineSymExpr():
-            return "uses a symbol; loopnest bounds and indices use dims only"
-        case AffineBinaryOpExpr(kind=kind, lhs=lhs, rhs=rhs):
-            for side in (lhs, rhs):
-                if (reason := non_affine_reason(side)) is not None:
-                    return reason
-            if kind == AffineBinaryOpKind.Mul:
-                if not (
-                    isinstance(lhs, AffineConstantExpr)
-                    or isinstance(rhs, AffineConstantExpr)
-                ):
-                    return f"'{expr}' multiplies two non-constant expressions"
-            elif kind != AffineBinaryOpKind.Add:
-                if not isinstance(rhs, AffineConstantExpr) or rhs.value <= 0:
-                    return (
-                        f"'{expr}' divides by '{rhs}'; the divisor must be a "
-                        "positive constant"
-                    )
-            return None
-    return f"'{expr}' is not an affine expression"
 
 
 def enclosing_loops(op: Operation) -> Iterator[ForOp]:
@@ -210,9 +186,7 @@ def _iv_ranges(op: Operation) -> dict[SSAValue, Interval] | None:
 def _lowered_form(expr: AffineExpr, num_dims: int) -> AffineExpr:
     """`expr` rebuilt the way the lowering rebuilds it (dropping unused dims
     simplifies it again, e.g. folds constants): the form native code computes."""
-    return expr.replace_dims_and_symbols(
-        [AffineExpr.dimension(i) for i in range(num_dims)], []
-    )
+    return substitute(expr, [AffineExpr.dimension(i) for i in range(num_dims)])
 
 
 def _verify_no_overflow(
@@ -301,23 +275,37 @@ def _guarded(parser: Parser, parse: Callable[[], _T]) -> _T:
         parser.raise_error(found[1], found[0])
 
 
+def _ssa_affine_expr_parser(
+    parser: Parser,
+) -> tuple[Callable[[], AffineExpr], Sequence[Span]]:
+    """A parser of one affine expression over SSA values (`%a + 1`), which
+    become symbols numbered in first-use order, and the spans of those values.
+
+    This is the one use of xDSL's private parser API.  The public
+    `Parser.parse_affine_map_of_ssa_ids` parses a whole `[...]` list in one
+    call: it accepts no `(...)` (the `range(...)` of a loop), and a failing
+    expression is reported at the list's start rather than at itself.
+    """
+    aff = AffineParser(parser._parser_state)  # pyright: ignore[reportPrivateUsage]
+    parse_ssa, _, spans = aff._get_parse_optional_ssa_value()  # pyright: ignore
+    return lambda: aff._parse_affine_expr(parse_ssa), spans  # pyright: ignore
+
+
 def _parse_affine_exprs_of_ssa_ids(
     parser: Parser, delimiter: Parser.Delimiter
 ) -> tuple[list[AffineExpr], list[SSAValue]]:
     """Parse e.g. `(%a + 1, 2 * %b)`; SSA values become dims, in first-use order."""
-    aff = AffineParser(parser._parser_state)  # pyright: ignore[reportPrivateUsage]
-    parse_ssa, _, spans = aff._get_parse_optional_ssa_value()  # pyright: ignore
+    parse_expr, spans = _ssa_affine_expr_parser(parser)
 
     def show(e: AffineExpr) -> str:
         # The upstream helper numbers SSA values as symbols, in first-use order.
-        return affine_expr_str(e.replace_dims_and_symbols([], [
-            AffineExpr.dimension(i) for i in range(len(spans))
-        ]), [s.text for s in spans])
+        dims = [AffineExpr.dimension(i) for i in range(len(spans))]
+        return affine_expr_str(substitute(e, [], dims), [s.text for s in spans])
 
     def parse_one() -> AffineExpr:
         pos = parser.pos
         try:
-            return aff._parse_affine_expr(parse_ssa)  # pyright: ignore
+            return parse_expr()
         except RecursionError:
             parser.raise_error(
                 "expression nested too deeply (beyond the recursion limit)", pos
@@ -355,56 +343,6 @@ def _parse_affine_exprs_of_ssa_ids(
         for span in spans
     ]
     return exprs, operands
-
-
-_PRECEDENCE = {
-    AffineBinaryOpKind.Add: 1,
-    AffineBinaryOpKind.Mul: 2,
-    AffineBinaryOpKind.FloorDiv: 2,
-    AffineBinaryOpKind.CeilDiv: 2,
-    AffineBinaryOpKind.Mod: 2,
-}
-
-
-def affine_expr_str(
-    expr: AffineExpr, names: Sequence[str], min_prec: int = 0
-) -> str:
-    """Render `expr` with dim i spelled `names[i]`, MLIR style (`a - b`, not
-    `a + b * -1`), with the fewest parentheses that keep its meaning."""
-    match expr:
-        case AffineConstantExpr(value=v):
-            return str(v)
-        case AffineDimExpr(position=p) | AffineSymExpr(position=p):
-            return names[p]
-        case AffineBinaryOpExpr(kind=kind, lhs=lhs, rhs=rhs):
-            prec = _PRECEDENCE[kind]
-            left = affine_expr_str(lhs, names, prec)
-            if kind == AffineBinaryOpKind.Add:
-                neg = _negated(rhs)
-                if neg is not None:
-                    text = f"{left} - {affine_expr_str(neg, names, prec + 1)}"
-                else:
-                    text = f"{left} + {affine_expr_str(rhs, names, prec)}"
-            else:
-                text = f"{left} {kind.get_token()} {affine_expr_str(rhs, names, prec + 1)}"
-            return f"({text})" if prec < min_prec else text
-    raise ValueError(f"unexpected affine expression {expr}")
-
-
-def _negated(expr: AffineExpr) -> AffineExpr | None:
-    """`e` if `expr` is `e * -1`, `-c` for a negative constant `c`, else None."""
-    if isinstance(expr, AffineConstantExpr) and expr.value < 0:
-        return AffineExpr.constant(-expr.value)
-    if (
-        isinstance(expr, AffineBinaryOpExpr)
-        and expr.kind == AffineBinaryOpKind.Mul
-        and isinstance(expr.rhs, AffineConstantExpr)
-        and expr.rhs.value < 0
-    ):
-        if expr.rhs.value == -1:
-            return expr.lhs
-        return expr.lhs * -expr.rhs.value
-    return None
 
 
 def _print_affine_expr(
@@ -581,8 +519,8 @@ class ForOp(IRDLOperation):
         """Evaluate (lb, ub) given the values of the bound operands."""
         dims = [env[v] for v in self.bound_operands]
         return (
-            self.lower_bound.data.eval(dims, [])[0],
-            self.upper_bound.data.eval(dims, [])[0],
+            evaluate_map(self.lower_bound.data, dims)[0],
+            evaluate_map(self.upper_bound.data, dims)[0],
         )
 
     def constant_bounds(self) -> tuple[int, int] | None:

@@ -32,36 +32,20 @@ from xdsl.ir import Operation
 from xdsl.ir.affine import (
     AffineBinaryOpExpr,
     AffineBinaryOpKind,
-    AffineConstantExpr,
     AffineConstraintKind,
-    AffineDimExpr,
     AffineExpr,
     AffineMap,
-    AffineSymExpr,
 )
 from xdsl.utils.exceptions import InterpretationError
+from xdsl_group.analysis.affine_utils import evaluate
 from xdsl_group.interpreters.checked import checked_index
 
 
 def _eval(e: AffineExpr, dims: Sequence[int], syms: Sequence[int], op: Operation) -> int:
-    # Walk down the left spine first, so that long sums (a chain of binary
-    # expressions) do not recurse once per term.
-    spine: list[AffineBinaryOpExpr] = []
-    while isinstance(e, AffineBinaryOpExpr):
-        spine.append(e)
-        e = e.lhs
-    match e:
-        case AffineConstantExpr(value=v):
-            acc = v
-        case AffineDimExpr(position=p):
-            acc = dims[p]
-        case AffineSymExpr(position=p):
-            acc = syms[p]
-        case _:
-            raise InterpretationError(f"{op.name}: cannot evaluate affine expression '{e}'")
-    for node in reversed(spine):
-        acc = _binary(node, acc, _eval(node.rhs, dims, syms, op), op)
-    return acc
+    try:
+        return evaluate(e, dims, syms, lambda node, a, b: _binary(node, a, b, op))
+    except ValueError as unknown:  # a node that is no constant, dim or symbol
+        raise InterpretationError(f"{op.name}: {unknown}") from None
 
 
 def _binary(e: AffineBinaryOpExpr, a: int, b: int, op: Operation) -> int:

@@ -16,6 +16,7 @@ from xdsl.interpreter import (
 from xdsl.interpreters.shaped_array import ShapedArray
 from xdsl.ir import SSAValue
 
+from xdsl_group.analysis.affine_utils import evaluate_map
 from xdsl_group.dialects import loopnest
 from xdsl_group.errors import format_diagnostic
 
@@ -23,7 +24,7 @@ from xdsl_group.errors import format_diagnostic
 def _checked_index(
     op: loopnest.LoadOp | loopnest.StoreOp, array: ShapedArray[Any], dims: PythonValues
 ) -> tuple[int, ...]:
-    index = op.map.data.eval(list(dims), [])
+    index = evaluate_map(op.map.data, list(dims))
     for d, (i, size) in enumerate(zip(index, array.shape, strict=True)):
         if not 0 <= i < size:
             name = _value_name(op.memref)
@@ -47,8 +48,8 @@ class LoopnestFunctions(InterpreterFunctions):
         self, interpreter: Interpreter, op: loopnest.ForOp, args: PythonValues
     ) -> PythonValues:
         dims = list(args)
-        lb = op.lower_bound.data.eval(dims, [])[0]
-        ub = op.upper_bound.data.eval(dims, [])[0]
+        lb = evaluate_map(op.lower_bound.data, dims)[0]
+        ub = evaluate_map(op.upper_bound.data, dims)[0]
         for i in range(lb, ub, op.step.value.data):
             interpreter.run_ssacfg_region(op.body, (i,), "loopnest.for")
         return ()

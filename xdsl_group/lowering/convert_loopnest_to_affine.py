@@ -21,10 +21,8 @@ from xdsl.pattern_rewriter import (
 
 from xdsl_group.analysis.affine_utils import compress_dims
 from xdsl_group.dialects import loopnest
+from xdsl_group.dialects.attributes import NAME_ATTR, PARALLEL_ATTR
 from xdsl_group.lowering.runtime_checks import keep_proof
-
-# Discardable attribute of a lowered loop marked `parallel`.
-PARALLEL_ATTR = "loopnest.parallel"
 
 
 def _bound(m: AffineMap, operands) -> tuple[AffineMapAttr, list[SSAValue]]:
@@ -44,7 +42,7 @@ class LowerFor(RewritePattern):
         new = affine.ForOp.from_region(
             lb_ops, ub_ops, [], [], lb_map, ub_map, body, op.step.value.data
         )
-        new.attributes["loopnest.name"] = op.loop_name
+        new.attributes[NAME_ATTR] = op.loop_name
         if op.is_parallel:
             new.attributes[PARALLEL_ATTR] = UnitAttr()
         rewriter.replace(op, new)

@@ -30,6 +30,8 @@ from xdsl.pattern_rewriter import (
 )
 from xdsl.rewriter import InsertPoint
 
+from xdsl_group.analysis.affine_utils import fold, pre_order
+from xdsl_group.dialects.attributes import NAME_ATTR, PARALLEL_ATTR
 from xdsl_group.errors import LoopnestError
 from xdsl_group.lowering.llvm_common import rewrite_module
 from xdsl_group.lowering.runtime_checks import carry_origin
@@ -61,46 +63,50 @@ class _Expander:
     def expr(
         self, e: AffineExpr, dims: list[SSAValue], syms: list[SSAValue]
     ) -> SSAValue:
-        key = (e, tuple(dims), tuple(syms))
-        if key not in self.memo:
-            self.memo[key] = self._expr(e, dims, syms)
-        return self.memo[key]
+        for node in pre_order(e):
+            if (
+                isinstance(node, AffineBinaryOpExpr)
+                and node.kind not in (AffineBinaryOpKind.Add, AffineBinaryOpKind.Mul)
+                and isinstance(node.rhs, AffineConstantExpr)
+                and node.rhs.value == 0
+            ):
+                # xDSL parses divisors as constants only; zero would trap.
+                raise LoopnestError(f"'{node}' divides by zero", self.op)
+        key_of = lambda node: (node, tuple(dims), tuple(syms))  # noqa: E731
 
-    def _expr(
-        self, e: AffineExpr, dims: list[SSAValue], syms: list[SSAValue]
-    ) -> SSAValue:
-        match e:
-            case AffineConstantExpr(value=v):
-                return self.constant(v)
-            case AffineDimExpr(position=p):
-                return dims[p]
-            case AffineSymExpr(position=p):
-                return syms[p]
-            case AffineBinaryOpExpr(kind=kind, lhs=lhs, rhs=rhs):
-                if (
-                    kind not in (AffineBinaryOpKind.Add, AffineBinaryOpKind.Mul)
-                    and isinstance(rhs, AffineConstantExpr)
-                    and rhs.value == 0
-                ):
-                    # xDSL parses divisors as constants only; zero would trap.
-                    raise LoopnestError(f"'{e}' divides by zero", self.op)
-                a = self.expr(lhs, dims, syms)
-                b = self.expr(rhs, dims, syms)
-                if kind == AffineBinaryOpKind.Add:
-                    return self._emit(arith.AddiOp(a, b))
-                if kind == AffineBinaryOpKind.Mul:
-                    return self._emit(arith.MuliOp(a, b))
-                if kind == AffineBinaryOpKind.FloorDiv:
-                    return self._emit(arith.FloorDivSIOp(a, b))
-                if kind == AffineBinaryOpKind.CeilDiv:
-                    return self._emit(arith.CeilDivSIOp(a, b))
-                # Affine `mod` is never negative (the divisor is positive).
-                r = self._emit(arith.RemSIOp(a, b))
-                zero = self.constant(0)
-                neg = self._emit(arith.CmpiOp(r, zero, "slt"))
-                shifted = self._emit(arith.AddiOp(r, b))
-                return self._emit(arith.SelectOp(neg, shifted, r))
-        raise LoopnestError(f"cannot lower affine expression '{e}'")
+        def leaf(node: AffineExpr) -> SSAValue:
+            match node:
+                case AffineConstantExpr(value=v):
+                    return self.constant(v)
+                case AffineDimExpr(position=p):
+                    return dims[p]
+                case AffineSymExpr(position=p):
+                    return syms[p]
+            raise LoopnestError(f"cannot lower affine expression '{node}'")
+
+        def binary(node: AffineBinaryOpExpr, a: SSAValue, b: SSAValue) -> SSAValue:
+            key = key_of(node)
+            if key not in self.memo:
+                self.memo[key] = self._binary(node.kind, a, b)
+            return self.memo[key]
+
+        return fold(e, leaf, binary)
+
+    def _binary(self, kind: AffineBinaryOpKind, a: SSAValue, b: SSAValue) -> SSAValue:
+        if kind == AffineBinaryOpKind.Add:
+            return self._emit(arith.AddiOp(a, b))
+        if kind == AffineBinaryOpKind.Mul:
+            return self._emit(arith.MuliOp(a, b))
+        if kind == AffineBinaryOpKind.FloorDiv:
+            return self._emit(arith.FloorDivSIOp(a, b))
+        if kind == AffineBinaryOpKind.CeilDiv:
+            return self._emit(arith.CeilDivSIOp(a, b))
+        # Affine `mod` is never negative (the divisor is positive).
+        r = self._emit(arith.RemSIOp(a, b))
+        zero = self.constant(0)
+        neg = self._emit(arith.CmpiOp(r, zero, "slt"))
+        shifted = self._emit(arith.AddiOp(r, b))
+        return self._emit(arith.SelectOp(neg, shifted, r))
 
     def single(self, m: AffineMap, operands, op: Operation) -> SSAValue:
         check_operands(m, operands, op)
@@ -146,7 +152,7 @@ class LowerAffineFor(RewritePattern):
         assert isinstance(terminator, affine.YieldOp)
         rewriter.replace(terminator, scf.YieldOp())
         new = scf.ForOp(lb, ub, step, [], body)
-        for kept in ("loopnest.name", "loopnest.parallel"):
+        for kept in (NAME_ATTR, PARALLEL_ATTR):
             if (value := op.attributes.get(kept)) is not None:
                 new.attributes[kept] = value
         rewriter.replace(op, new)

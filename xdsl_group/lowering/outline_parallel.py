@@ -53,13 +53,11 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from xdsl_group.lowering.convert_loopnest_to_affine import PARALLEL_ATTR
+from xdsl_group.dialects.attributes import CHUNK_ATTR, PARALLEL_ATTR
 from xdsl_group.lowering.llvm_common import descriptor_type
 from xdsl_group.lowering.runtime_checks import ERROR_GLOBAL, constant_value
 
 RUNTIME_FUNCTION = "loopnest_parallel_for"
-# On a trampoline declaration until `finish_parallel_regions`: its chunk.
-CHUNK_ATTR = "loopnest.parallel_chunk"
 _MONOTONIC = 2  # LLVM's atomic ordering `monotonic`
 
 

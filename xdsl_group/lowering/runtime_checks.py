@@ -34,14 +34,14 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
+from xdsl_group.dialects.attributes import (
+    IN_BOUNDS_ATTR,
+    ORIGIN_ATTR,
+    RUNTIME_ERRORS_ATTR,
+)
 from xdsl_group.errors import LoopnestError
 
 ERROR_GLOBAL = "loopnest_runtime_error"
-MESSAGES_ATTR = "loopnest.runtime_errors"
-# Discardable attributes carried by lowered accesses: the access was proven
-# in bounds statically; the name of the op it was lowered from.
-IN_BOUNDS_ATTR = "loopnest.in_bounds"
-ORIGIN_ATTR = "loopnest.origin"
 
 DIVISION_BY_ZERO = "division by zero"
 
@@ -140,12 +140,12 @@ def _module_of(op: Operation) -> ModuleOp:
 
 def _register(module: ModuleOp, kind: str, message: str) -> int:
     """The error code of `message` in the module's table (added if new)."""
-    old = module.attributes.get(MESSAGES_ATTR)
+    old = module.attributes.get(RUNTIME_ERRORS_ATTR)
     entries = list(old.data) if isinstance(old, ArrayAttr) else []
     entry = ArrayAttr([StringAttr(kind), StringAttr(message)])
     if entry not in entries:
         entries.append(entry)
-    module.attributes[MESSAGES_ATTR] = ArrayAttr(entries)
+    module.attributes[RUNTIME_ERRORS_ATTR] = ArrayAttr(entries)
     if not any(
         isinstance(g, llvm.GlobalOp) and g.sym_name.data == ERROR_GLOBAL
         for g in module.body.block.ops

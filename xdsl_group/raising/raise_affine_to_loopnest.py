@@ -28,11 +28,14 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from xdsl_group.analysis.affine_utils import compress_dims
-from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, non_affine_reason
+from xdsl_group.analysis.affine_utils import (
+    compress_dims,
+    non_affine_reason,
+    substitute,
+)
+from xdsl_group.dialects.attributes import NAME_ATTR
+from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp
 from xdsl_group.errors import LoopnestError
-
-NAME_ATTR = "loopnest.name"
 
 
 class NotRaisable(Exception):
@@ -114,7 +117,7 @@ class _NestRaiser:
         exprs = [self.index_expr(v, user) for v in operands]
         dims, syms = exprs[: m.num_dims], exprs[m.num_dims :]
         try:
-            results = [e.replace_dims_and_symbols(dims, syms) for e in m.results]
+            results = [substitute(e, dims, syms) for e in m.results]
         except NotImplementedError:  # xDSL refuses products of two non-constants
             raise NotRaisable(f"'{user.name}' uses the non-affine map {m}", user) from None
         for e in results:

@@ -22,7 +22,7 @@ from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.arg_spec import ArgSpec
 
-from xdsl_group.analysis.affine_utils import linear_form
+from xdsl_group.analysis.affine_utils import linear_form, used_dims
 from xdsl_group.analysis.loop_structure import (
     enclosing_function,
     join_names,
@@ -34,15 +34,15 @@ from xdsl_group.analysis.polyhedral import (
     LoopContext,
     collect_accesses,
     isl_failures_refuse,
+    isl_map,
+    isl_set,
 )
+from xdsl_group.dialects.attributes import GROUP_ATTR
 from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, enclosing_loops
 from xdsl_group.errors import LoopnestError, TransformationError
 from xdsl_group.transforms._options import name_option_as
 from xdsl_group.transforms.core import LoopTransformationPass, Plan, trip_count
 from xdsl_group.transforms.selection import Roles, depth, nests, on_one_path, roles_named
-
-GROUP_ATTR = "loopnest.group"
-"""Discardable attribute recording a grouping request on a loop: `{loopnest.group = G}`."""
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,7 @@ def _compactions(plan: Grouping) -> list[Compaction]:
             chosen[v]
             for a in group
             for e in a.op.map.data.results
-            for d in e.used_dims()
+            for d in used_dims(e)
             if (v := a.op.indices[d]) in chosen
         }
         if len(used) < 2:
@@ -256,7 +256,7 @@ def _compactions(plan: Grouping) -> list[Compaction]:
             loops_here = set()
             for a in group:
                 e = a.op.map.data.results[d]
-                for dim in e.used_dims():
+                for dim in used_dims(e):
                     v = a.op.indices[dim]
                     if v in chosen:
                         loops_here.add(chosen[v])
@@ -321,23 +321,20 @@ def _check_fits(plan: Grouping, accesses, shifts: list[int], shape: list[int], w
                 cons.append(
                     f"({lb}) + {chunk}*{gname} <= i{k} < ({lb}) + {chunk}*{gname} + {chunk}"
                 )
-        dims = ", ".join(ctx.dim_names + [gname])
+        dims = ctx.dim_names + [gname]
         idx = a.index_strs()
+        local = [f"({idx[d]}) - {shifts[d]}*{gname}" for d in range(len(shape))]
         outside = " or ".join(
-            f"({idx[d]}) - {shifts[d]}*{gname} < 0 or ({idx[d]}) - {shifts[d]}*{gname} >= {shape[d]}"
-            for d in range(len(shape))
+            f"{local[d]} < 0 or {local[d]} >= {shape[d]}" for d in range(len(shape))
         )
-        bad = isl.Set(f"{{ [{dims}] : {' and '.join(cons)} and ({outside}) }}")
-        if not bad.is_empty():
+        if not isl_set(dims, [*cons, f"({outside})"]).is_empty():
             raise TransformationError(
                 f"{what}: its group-local indices would leave the shrunk shape "
                 f"{'x'.join(map(str, shape))}",
                 op=plan.outer,
             )
-        local = ", ".join(f"({idx[d]}) - {shifts[d]}*{gname}" for d in range(len(shape)))
-        where = " and ".join(cons)
-        to_local = isl.Map(f"{{ [{dims}] -> L[{local}] : {where} }}")
-        to_full = isl.Map(f"{{ [{dims}] -> F[{', '.join(idx)}] : {where} }}")
+        to_local = isl_map(dims, "L", local, cons)
+        to_full = isl_map(dims, "F", idx, cons)
         pairs = to_local.reverse().apply_range(to_full)
         layout = pairs if layout is None else layout.union(pairs)
     if layout is not None and not layout.is_single_valued():
