@@ -131,7 +131,7 @@ def plan_nest(top: ForOp) -> NestSchedule | None:
     if not red:
         return None
     last = store.map.data.results[-1]
-    used = last.used_dims() if hasattr(last, "used_dims") else set()
+    used = last.used_dims()
     last_loops = [ivs[store.indices[d]] for d in sorted(used) if store.indices[d] in ivs]
     columns = next((l for l in last_loops if l in out and (trips[l] or 0) >= 2), None)
     if columns is None:
@@ -156,7 +156,9 @@ def plan_nest(top: ForOp) -> NestSchedule | None:
     r, c = rows.name_str if rows is not None else "", columns.name_str
     r_block = f"{r}_i" if split_r else r
     c_block = f"{c}_i" if split_c else c
-    names = lambda loops: [l.name_str for l in loops]  # noqa: E731
+
+    def names(loops: Sequence[ForOp]) -> list[str]:
+        return [l.name_str for l in loops]
 
     target = (
         ([r] if split_r else [])
