@@ -1,18 +1,18 @@
 // RUN: xdsl-opt %s -p 'auto-schedule{print_pipeline=true}' | filecheck %s
 // RUN: xdsl-opt %examples/conv2d.mlir -p 'auto-schedule{print_pipeline=true}' | filecheck %s --check-prefix=SMALL
 
-// 10 output channels, 19 columns: blocks of 4 channels x 16 columns kept in
+// 10 output channels, 19 columns: blocks of 8 channels x 8 columns kept in
 // registers inside the reduction loops (ci, kh, kw), unrolled (64 copies,
 // channel-major, so contiguous columns are adjacent); the tails of both
-// (2 channels, 3 columns) are blocked by the other loop; the outermost
-// parallel loop of each nest is marked.  The nest with two stores is not
-// blocked, only marked.
+// (2 channels, 3 columns) are blocked by the other loop.  The outermost
+// loop running more than once that is provably parallel is marked (co runs
+// once here).  The nest with two stores is not blocked, only marked.
 
-// CHECK:       // auto-schedule: -p 'interchange-loops{order=co,oh,ow,ci,kh,kw},split-loops{loop=co factor=4},interchange-loops{order=oh,ow,ci,kh,kw,co_i},split-loops{loop=ow factor=16},interchange-loops{order=ci,kh,kw,ow_i},interchange-loops{loops=ow_i,co_i},parallelize-loops{loop=co},parallelize-loops{loop=co_tail},parallelize-loops{loop=i},unroll-loops{loop=ow_i factor=0},unroll-loops{loop=co_i factor=0}'
+// CHECK:       // auto-schedule: -p 'interchange-loops{order=co,oh,ow,ci,kh,kw},split-loops{loop=co factor=8},interchange-loops{order=oh,ow,ci,kh,kw,co_i},split-loops{loop=ow factor=8},interchange-loops{order=ci,kh,kw,ow_i},interchange-loops{loops=ow_i,co_i},parallelize-loops{loop=oh},parallelize-loops{loop=i},unroll-loops{loop=ow_i factor=0},unroll-loops{loop=co_i factor=0}'
 // CHECK-LABEL: func.func @odd
-// CHECK-NEXT:    loopnest.for co %[[CO:.*]] in range(0, 8, 4) parallel {
-// CHECK-NEXT:      loopnest.for oh %[[OH:.*]] in range(3) {
-// CHECK-NEXT:        loopnest.for ow %[[OW:.*]] in range(0, 16, 16) {
+// CHECK-NEXT:    loopnest.for co %[[CO:.*]] in range(0, 8, 8) {
+// CHECK-NEXT:      loopnest.for oh %[[OH:.*]] in range(3) parallel {
+// CHECK-NEXT:        loopnest.for ow %[[OW:.*]] in range(0, 16, 8) {
 // CHECK-NEXT:          loopnest.for ci %{{.*}} in range(2) {
 // CHECK-NEXT:            loopnest.for kh %{{.*}} in range(3) {
 // CHECK-NEXT:              loopnest.for kw %{{.*}} in range(3) {
@@ -20,7 +20,7 @@
 // CHECK:                     loopnest.store %{{.*}}, %{{.*}}[%[[CO]], %[[OH]], %[[OW]]] : memref<10x3x19xf32>
 // CHECK-NEXT:                %{{.*}} = loopnest.load %{{.*}}[%[[CO]], %[[OH]], %[[OW]] + 1] : memref<10x3x19xf32>
 // CHECK:                     loopnest.store %{{.*}}, %{{.*}}[%[[CO]] + 1, %[[OH]], %[[OW]]] : memref<10x3x19xf32>
-// CHECK:                     loopnest.store %{{.*}}, %{{.*}}[%[[CO]] + 3, %[[OH]], %[[OW]] + 15] : memref<10x3x19xf32>
+// CHECK:                     loopnest.store %{{.*}}, %{{.*}}[%[[CO]] + 7, %[[OH]], %[[OW]] + 7] : memref<10x3x19xf32>
 // CHECK-NEXT:              }
 // CHECK-NEXT:            }
 // CHECK-NEXT:          }
@@ -30,16 +30,16 @@
 // CHECK-NEXT:            loopnest.for kh %{{.*}} in range(3) {
 // CHECK-NEXT:              loopnest.for kw %{{.*}} in range(3) {
 // CHECK-NEXT:                %{{.*}} = loopnest.load %{{.*}}[%[[CO]], %[[OH]], %[[OT]]] : memref<10x3x19xf32>
-// CHECK:                     loopnest.store %{{.*}}, %{{.*}}[%[[CO]] + 3, %[[OH]], %[[OT]]] : memref<10x3x19xf32>
+// CHECK:                     loopnest.store %{{.*}}, %{{.*}}[%[[CO]] + 7, %[[OH]], %[[OT]]] : memref<10x3x19xf32>
 // CHECK-NEXT:              }
-// CHECK:         loopnest.for co_tail %[[CT:.*]] in range(8, 10) parallel {
-// CHECK-NEXT:      loopnest.for oh %{{.*}} in range(3) {
-// CHECK-NEXT:        loopnest.for ow %[[OW2:.*]] in range(0, 16, 16) {
+// CHECK:         loopnest.for co_tail %[[CT:.*]] in range(8, 10) {
+// CHECK-NEXT:      loopnest.for oh %{{.*}} in range(3) parallel {
+// CHECK-NEXT:        loopnest.for ow %[[OW2:.*]] in range(0, 16, 8) {
 // CHECK-NEXT:          loopnest.for ci %{{.*}} in range(2) {
 // CHECK-NEXT:            loopnest.for kh %{{.*}} in range(3) {
 // CHECK-NEXT:              loopnest.for kw %{{.*}} in range(3) {
 // CHECK-NEXT:                %{{.*}} = loopnest.load %{{.*}}[%[[CT]], %{{.*}}, %[[OW2]]] : memref<10x3x19xf32>
-// CHECK:                     loopnest.store %{{.*}}, %{{.*}}[%[[CT]], %{{.*}}, %[[OW2]] + 15] : memref<10x3x19xf32>
+// CHECK:                     loopnest.store %{{.*}}, %{{.*}}[%[[CT]], %{{.*}}, %[[OW2]] + 7] : memref<10x3x19xf32>
 // CHECK-NEXT:              }
 // CHECK:             loopnest.for ow_tail %{{.*}} in range(16, 19) {
 // CHECK-LABEL: func.func @two_stores

@@ -154,12 +154,12 @@ def test_auto_schedule_computes_the_reference(name: str):
 
 
 def test_auto_schedule_blocks_by_the_cost_model():
-    """Rows x columns of about 64 accumulators: 4 channels x 16 columns
-    (tails for the rest), 8 x 7 for 7 columns, and oh x ow for a depthwise
-    conv (its channel loops run once per group)."""
+    """64 accumulators: 8 channels x 8 columns (tails for the rest), 8 x 7
+    for 7 columns, and oh x ow for a depthwise conv (its channel loops run
+    once per group)."""
     dense = schedule_pipeline(xdsl_group.parse(conv_text(64, 64, 56, 56)))
-    assert "split-loops{loop=co factor=4}" in dense
-    assert "split-loops{loop=ow factor=16}" in dense
+    assert "split-loops{loop=co factor=8}" in dense
+    assert "split-loops{loop=ow factor=8}" in dense
     assert "interchange-loops{order=ci,kh,kw,ow_i}" in dense
     assert dense.endswith("unroll-loops{loop=ow_i factor=0},unroll-loops{loop=co_i factor=0}")
     assert "parallelize-loops{loop=co}" in dense
@@ -167,13 +167,13 @@ def test_auto_schedule_blocks_by_the_cost_model():
     assert "split-loops{loop=co factor=8}" in small and "split-loops{loop=ow" not in small
     assert "unroll-loops{loop=ow factor=0}" in small
     strided = schedule_pipeline(xdsl_group.parse(conv_text(128, 4, 28, 28, stride=2)))
-    assert "split-loops{loop=ow factor=16}" in strided
+    assert "split-loops{loop=ow factor=8}" in strided
     depthwise = schedule_pipeline(
         xdsl_group.apply(
             xdsl_group.parse(conv_text(8, 8, 12, 20)), "group-loops{loops=co,ci groups=8}"
         )
     )
-    assert "split-loops{loop=oh factor=4}" in depthwise
+    assert "split-loops{loop=oh factor=8}" in depthwise
     assert "parallelize-loops{loop=g}" in depthwise
 
 
