@@ -138,7 +138,8 @@ def test_class6_deep_affine_map_refused_by_run(tmp_path, capsys):
     status, out, err = _run(capsys, "run", str(path), "--func", "f")
     assert status == 1 and out == ""
     assert _one_line(err) == (
-        "error: 'affine.load' op: an affine expression nests 500 levels deep; at most 100 are supported"
+        f"{path}:3:10: error: 'affine.load' op: an affine expression nests 500 levels "
+        "deep; at most 100 are supported"
     )
 
 
