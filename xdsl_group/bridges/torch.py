@@ -50,6 +50,7 @@ class LoopnestOperator:
         func_name: str,
         batched: Sequence[ArgumentRef] = (),
         threads: int = 1,
+        fast_math: bool = False,
     ):
         if isinstance(batched, str | int):
             batched = (batched,)
@@ -81,8 +82,9 @@ class LoopnestOperator:
                     f"@{func_name}: batched names no input; the batch size comes "
                     "from the batched inputs"
                 )
-        self._forward: JitFunction = jit(derived, func_name)
-        self._backward: JitFunction = jit(derived, vjp_name(func_name))
+        self.fast_math = fast_math
+        self._forward: JitFunction = jit(derived, func_name, fast_math=fast_math)
+        self._backward: JitFunction = jit(derived, vjp_name(func_name), fast_math=fast_math)
 
     def position(self, ref: ArgumentRef) -> int:
         """The position in `@f`'s arguments of an argument named or numbered."""
@@ -290,6 +292,7 @@ def to_torch(
     module: ModuleOp,
     func_name: str,
     batched: Sequence[ArgumentRef] = (),
+    fast_math: bool = False,
     threads: int = 1,
 ) -> LoopnestOperator:
     """`@func_name` as a differentiable PyTorch operator `op(*inputs)`.
@@ -300,11 +303,14 @@ def to_torch(
     in `@func_name`'s arguments) that carry an extra leading batch
     dimension; every output must be among them when any is.  The batch runs
     as a loop over the kernel, split over `threads` Python threads (native
-    calls release the GIL; results are the same for any `threads`).  Raises
+    calls release the GIL; results are the same for any `threads`).
+    `fast_math=True` compiles both kernels with the JIT's `fast_math`
+    (multiply-adds may fuse into FMA; see `docs/lowering.md` for the
+    tolerance).  Raises
     `LoopnestError` if the function is not differentiable (see
     `derive-gradients`), `ValueError` on wrong shapes, dtypes or devices.
     """
-    return LoopnestOperator(module, func_name, batched, threads)
+    return LoopnestOperator(module, func_name, batched, threads=threads, fast_math=fast_math)
 
 
 class TorchOperator(nn.Module):
@@ -329,9 +335,10 @@ class TorchOperator(nn.Module):
         padding: int | tuple[int, int] = 0,
         bias: bool = False,
         threads: int = 1,
+        fast_math: bool = False,
     ):
         super().__init__()
-        probe = LoopnestOperator(module, func_name, (), threads)
+        probe = LoopnestOperator(module, func_name, (), threads=threads, fast_math=fast_math)
         held = {probe.position(p) for p in parameters}
         for k in held:
             if k not in probe.inputs:
@@ -341,7 +348,9 @@ class TorchOperator(nn.Module):
                 )
         if batched is None:
             batched = [k for k in range(len(probe.names)) if k not in held]
-        self.op = LoopnestOperator(module, func_name, batched, threads)
+        self.op = LoopnestOperator(
+            module, func_name, batched, threads=threads, fast_math=fast_math
+        )
         self._held = held
         self.padding = (padding, padding) if isinstance(padding, int) else tuple(padding)
         self._parameter_names: dict[int, str] = {}
@@ -403,6 +412,7 @@ class TorchOperator(nn.Module):
         func_name: str,
         weight: ArgumentRef | None = None,
         threads: int = 1,
+        fast_math: bool = False,
     ) -> TorchOperator:
         """A drop-in for `conv` (batched NCHW input) computed by `@func_name`:
         its weight copied (the program's weight must have `conv.weight`'s
@@ -457,6 +467,7 @@ class TorchOperator(nn.Module):
             padding=(ph, pw),
             bias=conv.bias is not None,
             threads=threads,
+            fast_math=fast_math,
         )
         with torch.no_grad():
             getattr(op, op._parameter_names[w]).copy_(conv.weight)

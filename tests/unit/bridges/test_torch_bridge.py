@@ -192,6 +192,31 @@ def test_threads_are_bitwise_equal_to_one_thread():
         assert torch.equal(a, b)
 
 
+def test_fast_math_stays_within_the_fma_tolerance():
+    """`fast_math=True` reaches both kernels (FMA contraction) and stays within
+    the bound exact f32 code meets: |err| <= gamma_n * sum |terms| against
+    float64, n the reduction length."""
+    module = xdsl_group.parse(conv_text(4, 4, 6, 3, ty="f32"))
+    gen = torch.Generator().manual_seed(11)
+    x = torch.randn(2, 4, 6, 6, generator=gen)
+    w = torch.randn(4, 4, 3, 3, generator=gen)
+    g = torch.randn(2, 4, 4, 4, generator=gen)
+    op = to_torch(module, "conv2d", batched=("O", "I"), fast_math=True)
+    assert op.fast_math and op._forward.fast_math and op._backward.fast_math
+    xs, ws = x.clone().requires_grad_(), w.clone().requires_grad_()
+    out = op(xs, ws)
+    out.backward(g)
+    x64, w64 = x.double().requires_grad_(), w.double().requires_grad_()
+    ref = torch.nn.functional.conv2d(x64, w64)
+    ref.backward(g.double())
+    n = 4 * 3 * 3
+    gamma = n * 2.0**-24 / (1 - n * 2.0**-24)
+    bound = gamma * torch.nn.functional.conv2d(x64.abs(), w64.abs())
+    assert torch.all((out.double() - ref).abs() <= bound)
+    assert torch.allclose(xs.grad.double(), x64.grad, rtol=1e-5, atol=1e-5)
+    assert torch.allclose(ws.grad.double(), w64.grad, rtol=1e-5, atol=1e-5)
+
+
 def test_float32_and_non_contiguous_inputs():
     module = xdsl_group.parse(matmul_text(3, 4, 5, ty="f32"))
     op = to_torch(module, "matmul")
