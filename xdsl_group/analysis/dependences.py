@@ -197,12 +197,13 @@ def _component(s: isl.Set, k: int, at: int) -> str:
     return "*"
 
 
-def _describe(dep: Dependence, reversed_distances: isl.Set) -> str:
+def _describe(dep: Dependence, distances: isl.Set, reduction_note: str) -> str:
+    """`dep` with its `distances` (over `dep.loops`): constant components by
+    value, others by sign or `*` plus an example; `reduction_note` appended
+    when it is a reduction."""
     names = ", ".join(loop.name_str for loop in dep.loops)
-    example = sample(reversed_distances)
-    comps = ", ".join(
-        _component(reversed_distances, k, example[k]) for k in range(len(dep.loops))
-    )
+    example = sample(distances)
+    comps = ", ".join(_component(distances, k, example[k]) for k in range(len(dep.loops)))
     text = (
         f"{dep.kind} dependence from the {access_str(dep.source.op)} to the "
         f"{access_str(dep.sink.op)}, distance ({comps}) over loops ({names})"
@@ -210,7 +211,7 @@ def _describe(dep: Dependence, reversed_distances: isl.Set) -> str:
     if any(c in ("*", "+", "-") for c in comps.split(", ")):
         text += f", e.g. ({', '.join(map(str, example))})"
     if dep.reduction:
-        text += " (a reduction; strict=true forbids reordering it)"
+        text += f" ({reduction_note})"
     return text
 
 
@@ -268,7 +269,9 @@ def _first_violation(
         bad = dep.distances.apply(permute).intersect(_lex_negative(n))
         if not bad.is_empty():
             reversed_ = bad.apply(permute.reverse())
-            return Violation(dep, reversed_, _describe(dep, reversed_))
+            return Violation(
+                dep, reversed_, _describe(dep, reversed_, "a reduction; strict=true forbids reordering it")
+            )
     return None
 
 
@@ -288,20 +291,9 @@ class CarriedDependence:
     """Its distances (over `dependence.loops`) that the loop carries."""
 
     def describe(self) -> str:
-        dep = self.dependence
-        names = ", ".join(loop.name_str for loop in dep.loops)
-        n = len(dep.loops)
-        example = sample(self.distances)
-        comps = ", ".join(_component(self.distances, k, example[k]) for k in range(n))
-        text = (
-            f"{dep.kind} dependence from the {access_str(dep.source.op)} to the "
-            f"{access_str(dep.sink.op)}, distance ({comps}) over loops ({names})"
+        return _describe(
+            self.dependence, self.distances, "a reduction: its iterations would race on one element"
         )
-        if any(c in ("*", "+", "-") for c in comps.split(", ")):
-            text += f", e.g. ({', '.join(map(str, example))})"
-        if dep.reduction:
-            text += " (a reduction: its iterations would race on one element)"
-        return text
 
 
 def carried_dependence(loop: ForOp) -> CarriedDependence | None:
