@@ -54,10 +54,9 @@ def convert_type(t: Attribute, op: Operation | None = None) -> Attribute:
     raise LoopnestError(f"type {t} has no LLVM lowering", op)
 
 
-def cast_to(
-    rewriter: PatternRewriter, value: SSAValue, target: Attribute, before: Operation
-) -> SSAValue:
-    """`value` as type `target`: itself, the source of a cast, or a new cast."""
+def existing_as(value: SSAValue, target: Attribute) -> SSAValue | None:
+    """`value` if it has type `target`, or the source of the cast that made it
+    if that has; None when a new cast is needed."""
     if value.type == target:
         return value
     owner = value.owner
@@ -67,6 +66,15 @@ def cast_to(
         and owner.inputs[0].type == target
     ):
         return owner.inputs[0]
+    return None
+
+
+def cast_to(
+    rewriter: PatternRewriter, value: SSAValue, target: Attribute, before: Operation
+) -> SSAValue:
+    """`value` as type `target`: itself, the source of a cast, or a new cast."""
+    if (existing := existing_as(value, target)) is not None:
+        return existing
     cast = UnrealizedConversionCastOp.get([value], [target])
     rewriter.insert(cast, InsertPoint.before(before))
     return cast.results[0]

@@ -112,18 +112,11 @@ def constant_value(value: SSAValue) -> int | None:
 
 def as_i64_or_int(value: SSAValue, before: Operation) -> SSAValue:
     """`value` with its LLVM type (`index` becomes `i64`), through a cast."""
-    from xdsl_group.lowering.llvm_common import convert_type
+    from xdsl_group.lowering.llvm_common import convert_type, existing_as
 
     target = convert_type(value.type, before)
-    if value.type == target:
-        return value
-    owner = value.owner
-    if (
-        isinstance(owner, UnrealizedConversionCastOp)
-        and len(owner.inputs) == 1
-        and owner.inputs[0].type == target
-    ):
-        return owner.inputs[0]
+    if (existing := existing_as(value, target)) is not None:
+        return existing
     cast = UnrealizedConversionCastOp.get([value], [target])
     Rewriter.insert_op(cast, InsertPoint.before(before))
     return cast.results[0]
