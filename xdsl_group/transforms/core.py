@@ -54,6 +54,21 @@ class Plan(ABC, Generic[ProducedT]):
         """Rewrite the IR; what the transformation produced."""
 
 
+class LoopPlan(Plan[ProducedT], ABC):
+    """A plan rooted at one loop, `self.loop` (a field of the subclass), which
+    its rewrite replaces."""
+
+    loop: ForOp
+
+    @property
+    def anchor(self) -> ForOp:
+        return self.loop
+
+    @property
+    def consumed(self) -> tuple[ForOp, ...]:
+        return (self.loop,)
+
+
 def apply_plans(plans: Sequence[Plan[ProducedT]]) -> list[ProducedT]:
     """Apply plans that were all checked first, in order.
 

@@ -15,7 +15,7 @@ from xdsl_group.analysis.loop_structure import loops_named, names_on_path, requi
 from xdsl_group.dialects.loopnest import ForOp
 from xdsl_group.errors import LoopnestError, TransformationError
 from xdsl_group.transforms._options import name_option_as
-from xdsl_group.transforms.core import LoopTransformationPass, Plan, trip_count
+from xdsl_group.transforms.core import LoopPlan, LoopTransformationPass, trip_count
 
 SIDES = ("front", "back")
 
@@ -31,21 +31,13 @@ class Peeled:
 
 
 @dataclass(frozen=True)
-class Peel(Plan[Peeled]):
+class Peel(LoopPlan[Peeled]):
     """Split `loop` after its first `first` iterations."""
 
     loop: ForOp
     first: int
     peeled_first: bool
     new_name: str
-
-    @property
-    def anchor(self) -> ForOp:
-        return self.loop
-
-    @property
-    def consumed(self) -> tuple[ForOp, ...]:
-        return (self.loop,)
 
     def apply(self, rewriter: PatternRewriter) -> Peeled:
         loop = self.loop

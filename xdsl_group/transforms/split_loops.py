@@ -15,7 +15,7 @@ from xdsl_group.analysis.loop_structure import body_ops, loops_named, names_on_p
 from xdsl_group.dialects.loopnest import ForOp
 from xdsl_group.errors import LoopnestError, TransformationError
 from xdsl_group.transforms._options import name_option_as
-from xdsl_group.transforms.core import LoopTransformationPass, Plan, trip_count
+from xdsl_group.transforms.core import LoopPlan, LoopTransformationPass, trip_count
 from xdsl_group.transforms.loop_rewriting import shifted_bound
 
 
@@ -32,7 +32,7 @@ class SplitResult:
 
 
 @dataclass(frozen=True)
-class Split(Plan[SplitResult]):
+class Split(LoopPlan[SplitResult]):
     """Split `loop` (trip count `trip`) into tiles of `factor` iterations."""
 
     loop: ForOp
@@ -40,14 +40,6 @@ class Split(Plan[SplitResult]):
     trip: int
     inner_name: str
     tail_name: str
-
-    @property
-    def anchor(self) -> ForOp:
-        return self.loop
-
-    @property
-    def consumed(self) -> tuple[ForOp, ...]:
-        return (self.loop,)
 
     def apply(self, rewriter: PatternRewriter) -> SplitResult:
         loop, f = self.loop, self.factor

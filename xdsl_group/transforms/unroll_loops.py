@@ -15,7 +15,7 @@ from xdsl.rewriter import InsertPoint
 from xdsl_group.analysis.loop_structure import body_ops, loops_named, names_on_path, require_known
 from xdsl_group.dialects.loopnest import ForOp
 from xdsl_group.errors import LoopnestError, TransformationError
-from xdsl_group.transforms.core import LoopTransformationPass, Plan, trip_count
+from xdsl_group.transforms.core import LoopPlan, LoopTransformationPass, trip_count
 from xdsl_group.transforms.loop_rewriting import check_affine_uses, shifted_bound, substitute_iv
 
 
@@ -31,21 +31,13 @@ class Unrolled:
 
 
 @dataclass(frozen=True)
-class Unroll(Plan[Unrolled]):
+class Unroll(LoopPlan[Unrolled]):
     """Unroll `loop` (trip count `trip`) by `factor` (`factor == trip`: fully)."""
 
     loop: ForOp
     factor: int
     trip: int
     tail_name: str
-
-    @property
-    def anchor(self) -> ForOp:
-        return self.loop
-
-    @property
-    def consumed(self) -> tuple[ForOp, ...]:
-        return (self.loop,)
 
     def apply(self, rewriter: PatternRewriter) -> Unrolled:
         loop, f = self.loop, self.factor
