@@ -437,12 +437,111 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+EXPLORE_HELP = """\
+Search, for each convolution of a network, pass pipelines that turn it into
+other operators (grouped, Example 2, bottlenecked, split, spatially grouped):
+for every candidate count its FLOPs and parameters exactly, time its native
+code (auto-schedule, fast-math) beside PyTorch's nearest operator, and
+compute its Fisher Potential at initialisation; reject those whose Fisher
+Potential falls below the original layer's by more than --threshold; report
+each layer's Pareto front (time vs Fisher) and the fastest accepted network.
+
+Writes OUT/results.json (one record per candidate), OUT/summary.json,
+OUT/table.txt (also printed) and OUT/plots/*.png; OUT/cache/ keeps every
+evaluation, so a rerun into the same folder resumes.  Candidates are
+evaluated on Dask: a local cluster sized to this machine, or the cluster of
+--scheduler (started with `dask scheduler` and `dask worker`).  Needs the
+`explore` extra (pip install -e '.[explore]').  See docs/exploration.md.
+
+Exit status: 0 on success; 1 on a bad argument (unknown network or layer,
+bad budget, unreachable scheduler, OUT not writable), one `error:` line.
+
+Example:
+  xdsl-group explore --network resnet18-cifar --budget 32 --seed 0 --out results/
+"""
+
+
+def _add_explore_arguments(p: argparse.ArgumentParser) -> None:
+    from xdsl_group.explore.results import DEFAULT_THRESHOLD
+
+    p.add_argument("--network", default="resnet18-cifar",
+                   help="built-in network (resnet18-cifar, resnet34-cifar); default resnet18-cifar")
+    p.add_argument("--budget", default="32", help="candidates per layer, the original included "
+                   "(default 32)")
+    p.add_argument("--seed", default="0", help="seed of the candidates, the initialisation and "
+                   "the minibatch (default 0)")
+    p.add_argument("--out", required=True, type=Path, help="output folder (created)")
+    p.add_argument("--layers", default=None,
+                   help="comma-separated conv layers to search, by index or name (default: all)")
+    p.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="address of a Dask scheduler, e.g. tcp://127.0.0.1:8786 (default: a "
+                   "local cluster)")
+    p.add_argument("--threads", default="1", help="threads of the timed calls (default 1)")
+    p.add_argument("--threshold", default=str(DEFAULT_THRESHOLD),
+                   help=f"the Fisher rule's tolerated loss, a fraction (default {DEFAULT_THRESHOLD})")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _integer(option: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{option} expects an integer, got '{text}'") from None
+
+
+def _explore(args: argparse.Namespace) -> int:
+    from xdsl_group.explore.run import run
+
+    for package in ("torch", "distributed", "matplotlib", "tqdm", "sklearn"):
+        try:
+            __import__(package)
+        except ImportError:
+            raise ValueError(
+                f"explore needs the '{package}' package: pip install -e '.[explore]'"
+            ) from None
+    threshold_text = args.threshold
+    try:
+        threshold = float(threshold_text)
+    except ValueError:
+        raise ValueError(f"--threshold expects a fraction, got '{threshold_text}'") from None
+    layers = None
+    if args.layers is not None:
+        refs = [t.strip() for t in args.layers.split(",")]
+        if not all(refs):
+            raise ValueError(f"--layers expects indices or names separated by commas, got "
+                             f"'{args.layers}'")
+        layers = [int(t) if t.isdigit() else t for t in refs]
+    run(
+        args.network,
+        budget=_integer("--budget", args.budget),
+        seed=_integer("--seed", args.seed),
+        out=args.out,
+        layers=layers,
+        scheduler=args.scheduler,
+        threads=_integer("--threads", args.threads),
+        threshold=threshold,
+        progress=not args.no_progress,
+    )
+    sys.stdout.write((args.out / "table.txt").read_text())
+    sys.stdout.write(
+        f"wrote {args.out / 'results.json'}, {args.out / 'summary.json'} and "
+        f"{args.out / 'plots'}/\n"
+    )
+    return 0
+
+
 AddArguments = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
 
 # name -> (one-line summary, --help description, add_arguments, run)
 SUBCOMMANDS: dict[str, tuple[str, str, AddArguments, Run]] = {
     "run": ("run a function via the interpreter or the JIT", RUN_HELP, _add_run_arguments, _run),
+    "explore": (
+        "search transformations of a network's convolutions (Fisher rule, Pareto fronts)",
+        EXPLORE_HELP,
+        _add_explore_arguments,
+        _explore,
+    ),
 }
 
 

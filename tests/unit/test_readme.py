@@ -18,7 +18,7 @@ def blocks(lang: str) -> list[str]:
 def test_readme_gives_exactly_two_commands():
     commands = blocks("sh")
     assert len(commands) == 2
-    assert commands[1].strip() == "pip install -e '.[test,torch]' && lit -v tests/filecheck && pytest -q"
+    assert commands[1].strip() == "pip install -e '.[test,torch,explore]' && lit -v tests/filecheck && pytest -q"
     assert commands[1].strip() in (ROOT / ".ci" / "run").read_text()
 
 
