@@ -353,8 +353,38 @@ class ParallelizeOp(_TransformLoopnestOp):
         super().__init__(operands=[target])
 
 
+@_located
+@irdl_op_definition
+class BottleneckOp(_TransformLoopnestOp):
+    """`%b = transform.loopnest.bottleneck %l {factor = B : i64}`: shrink the
+    loops of `%l`, and the function-argument dimensions they index, by B
+    (`bottleneck-loops`), all of them in one request, so nests sharing an
+    array shrink it together.  `%b` holds the shrunk loops (the same ops,
+    over `range(N/B)`)."""
+
+    name = "transform.loopnest.bottleneck"
+
+    factor = prop_def(IntegerAttr[IntegerType])
+    target = operand_def(TransformOpHandleType)
+    result = result_def(TransformOpHandleType)
+
+    assembly_format = "$target " + _FORMAT
+
+    def __init__(self, target: SSAValue, factor: int):
+        super().__init__(
+            properties={"factor": IntegerAttr(factor, i64)},
+            operands=[target],
+            result_types=[AnyOpType()],
+        )
+
+    def check(self) -> str | None:
+        if self.factor.value.data <= 0:
+            return f"factor must be positive, got {self.factor.value.data}"
+        return None
+
+
 TransformLoopnest = Dialect(
     "transform.loopnest",
-    [MatchOp, PeelOp, GroupOp, InterchangeOp, SplitOp, UnrollOp, ParallelizeOp],
+    [MatchOp, PeelOp, GroupOp, InterchangeOp, SplitOp, UnrollOp, ParallelizeOp, BottleneckOp],
     [],
 )
