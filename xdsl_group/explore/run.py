@@ -360,6 +360,21 @@ def _check_out(out: Path) -> None:
         raise ValueError(f"cannot write to {out}: {existing} is not a writable directory")
 
 
+def check_scheduler(address: str) -> None:
+    """Refuse at once a scheduler address that nothing listens on (Dask's own
+    connection would retry until its timeout)."""
+    m = re.fullmatch(r"tcp://(\[[^\]]+\]|[^:/]+):(\d+)/?", address)
+    if m is None:
+        raise ValueError(f"the scheduler address must be tcp://HOST:PORT, not '{address}'")
+    host = m.group(1).strip("[]")
+    try:
+        socket.create_connection((host, int(m.group(2))), timeout=10).close()
+    except OSError as e:
+        raise ValueError(
+            f"cannot reach the Dask scheduler at {address}: {e.strerror or e}"
+        ) from None
+
+
 def _positive(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} must be a positive integer, not {value!r}")
@@ -410,6 +425,8 @@ def run(
     out_dir = Path(out) if out is not None else None
     if out_dir is not None:
         _check_out(out_dir)
+    if scheduler is not None:
+        check_scheduler(scheduler)
     stats = stats if stats is not None else RunStats()
 
     cands = [c for layer in chosen for c in candidates(net, layer, budget, seed)]
