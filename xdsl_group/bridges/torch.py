@@ -3,8 +3,8 @@
 `to_torch(module, "conv2d", batched=("O", "I"))` returns a callable
 `op(I, W) -> O`: the function's read-only memref arguments in order in, its
 written ones out (freshly zeroed before the kernel runs).  Forward runs the
-JIT of `@f`, backward the JIT of `@f_vjp` from `derive-gradients`, inside a
-`torch.autograd.Function`.  `TorchOperator` is a `torch.nn.Module` holding
+JIT of `@f`, backward the JIT of `@f_vjp` from `derive-gradients` (compiled
+on the first backward), inside a `torch.autograd.Function`.  `TorchOperator` is a `torch.nn.Module` holding
 some inputs (weights) as `nn.Parameter`s, e.g. to replace an `nn.Conv2d`.
 
 Needs the `torch` extra (`pip install -e '.[torch]'`).
@@ -83,8 +83,24 @@ class LoopnestOperator:
                     "from the batched inputs"
                 )
         self.fast_math = fast_math
-        self._forward: JitFunction = jit(derived, func_name, fast_math=fast_math)
-        self._backward: JitFunction = jit(derived, vjp_name(func_name), fast_math=fast_math)
+        # @f is compiled alone, now (its errors surface here); @f_vjp on the
+        # first backward: many operators only ever run forward (inference, or
+        # an input and weights that need no gradient), and the adjoint nests
+        # would otherwise make up much of the compile time.
+        self._forward: JitFunction = jit(ModuleOp([fn.clone()]), func_name, fast_math=fast_math)
+        self._derived = derived
+        self._backward_kernel: JitFunction | None = None
+        self._backward_lock = threading.Lock()
+
+    @property
+    def _backward(self) -> JitFunction:
+        """The JIT of `@f_vjp`, compiled on first use."""
+        with self._backward_lock:
+            if self._backward_kernel is None:
+                self._backward_kernel = jit(
+                    self._derived, vjp_name(self.func_name), fast_math=self.fast_math
+                )
+            return self._backward_kernel
 
     def position(self, ref: ArgumentRef) -> int:
         """The position in `@f`'s arguments of an argument named or numbered."""
