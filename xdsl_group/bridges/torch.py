@@ -3,8 +3,8 @@
 `to_torch(module, "conv2d", batched=("O", "I"))` returns a callable
 `op(I, W) -> O`: the function's read-only memref arguments in order in, its
 written ones out (freshly zeroed before the kernel runs).  Forward runs the
-JIT of `@f`, backward the JIT of `@f_vjp` from `derive-gradients`, inside a
-`torch.autograd.Function`.  `TorchOperator` is a `torch.nn.Module` holding
+JIT of `@f`, backward the JIT of `@f_vjp` from `derive-gradients` (compiled
+on the first backward), inside a `torch.autograd.Function`.  `TorchOperator` is a `torch.nn.Module` holding
 some inputs (weights) as `nn.Parameter`s, e.g. to replace an `nn.Conv2d`.
 
 Needs the `torch` extra (`pip install -e '.[torch]'`).
@@ -52,8 +52,6 @@ class LoopnestOperator:
         threads: int = 1,
         fast_math: bool = False,
     ):
-        if isinstance(batched, str | int):
-            batched = (batched,)
         if not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a positive integer, got {threads!r}")
         fn = find_function(module, func_name)
@@ -69,22 +67,46 @@ class LoopnestOperator:
         written = written_arguments(fn)
         self.outputs = [k for k in range(len(args)) if k in written]
         self.inputs = [k for k in range(len(args)) if k not in written]
-        self.batched = {self.position(ref) for ref in batched}
-        if self.batched:
-            unbatched = [self.names[k] for k in self.outputs if k not in self.batched]
+        self.set_batched(batched)
+        self.fast_math = fast_math
+        # @f is compiled alone, now (its errors surface here); @f_vjp on the
+        # first backward: many operators only ever run forward (inference, or
+        # an input and weights that need no gradient), and the adjoint nests
+        # would otherwise make up much of the compile time.
+        self._forward: JitFunction = jit(ModuleOp([fn.clone()]), func_name, fast_math=fast_math)
+        self._derived = derived
+        self._backward_kernel: JitFunction | None = None
+        self._backward_lock = threading.Lock()
+
+    def set_batched(self, batched: Sequence[ArgumentRef]) -> None:
+        """Which arguments carry a leading batch dimension (see `to_torch`)."""
+        if isinstance(batched, str | int):
+            batched = (batched,)
+        func_name = self.func_name
+        positions = {self.position(ref) for ref in batched}
+        if positions:
+            unbatched = [self.names[k] for k in self.outputs if k not in positions]
             if unbatched:
                 raise ValueError(
                     f"@{func_name}: output {', '.join(repr(n) for n in unbatched)} must "
                     "be batched too: each batch element writes its own output"
                 )
-            if not any(k in self.batched for k in self.inputs):
+            if not any(k in positions for k in self.inputs):
                 raise ValueError(
                     f"@{func_name}: batched names no input; the batch size comes "
                     "from the batched inputs"
                 )
-        self.fast_math = fast_math
-        self._forward: JitFunction = jit(derived, func_name, fast_math=fast_math)
-        self._backward: JitFunction = jit(derived, vjp_name(func_name), fast_math=fast_math)
+        self.batched = positions
+
+    @property
+    def _backward(self) -> JitFunction:
+        """The JIT of `@f_vjp`, compiled on first use."""
+        with self._backward_lock:
+            if self._backward_kernel is None:
+                self._backward_kernel = jit(
+                    self._derived, vjp_name(self.func_name), fast_math=self.fast_math
+                )
+            return self._backward_kernel
 
     def position(self, ref: ArgumentRef) -> int:
         """The position in `@f`'s arguments of an argument named or numbered."""
@@ -338,25 +360,25 @@ class TorchOperator(nn.Module):
         fast_math: bool = False,
     ):
         super().__init__()
-        probe = LoopnestOperator(module, func_name, (), threads=threads, fast_math=fast_math)
-        held = {probe.position(p) for p in parameters}
+        # One operator: its batched arguments are set once the held ones are known.
+        op = LoopnestOperator(module, func_name, (), threads=threads, fast_math=fast_math)
+        held = {op.position(p) for p in parameters}
         for k in held:
-            if k not in probe.inputs:
+            if k not in op.inputs:
                 raise ValueError(
-                    f"@{func_name} argument '{probe.names[k]}' is written; only inputs "
+                    f"@{func_name} argument '{op.names[k]}' is written; only inputs "
                     "can be parameters"
                 )
         if batched is None:
-            batched = [k for k in range(len(probe.names)) if k not in held]
-        self.op = LoopnestOperator(
-            module, func_name, batched, threads=threads, fast_math=fast_math
-        )
+            batched = [k for k in range(len(op.names)) if k not in held]
+        op.set_batched(batched)
+        self.op = op
         self._held = held
         self.padding = (padding, padding) if isinstance(padding, int) else tuple(padding)
         self._parameter_names: dict[int, str] = {}
         for k in sorted(held):
-            name = probe.names[k] if probe.names[k].isidentifier() else f"arg{k}"
-            t = probe.types[k]
+            name = op.names[k] if op.names[k].isidentifier() else f"arg{k}"
+            t = op.types[k]
             value = torch.empty(tuple(t.get_shape()), dtype=_torch_dtype(t))
             _default_init(value)
             self.register_parameter(name, nn.Parameter(value))
@@ -368,7 +390,7 @@ class TorchOperator(nn.Module):
             shape = self.op.shape(out, None)
             if not shape:
                 raise ValueError(f"@{func_name}: a bias needs an output with a channel dimension")
-            t = probe.types[out]
+            t = op.types[out]
             fan_in = _fan_in(self)
             b = torch.empty(shape[0], dtype=_torch_dtype(t))
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
