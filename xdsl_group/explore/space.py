@@ -150,35 +150,29 @@ class _Space:
                 if self.co % b == 0 and (self.co // b) % consumer.groups == 0:
                     tail = f",{consumer.base_pipeline}" if consumer.base_pipeline else ""
                     self.bottlenecks.append((b, f"bottleneck-loops{{loop=ci factor={b}}}{tail}"))
-        self._channel: dict[str, Callable[[random.Random], _Draw | None]] = {
-            "group": self._draw_group,
-            "example2": self._draw_example2,
-            "bottleneck": self._draw_bottleneck,
-            "split": self._draw_split,
+        # The channel changes this layer admits (a spatial grouping may follow).
+        self._channel: dict[str, Callable[[random.Random], _Draw]] = {
+            kind: draw
+            for kind, draw, options in (
+                ("group", self._draw_group, self.group_factors),
+                ("example2", self._draw_example2, self.example2),
+                ("bottleneck", self._draw_bottleneck, self.bottlenecks),
+                ("split", self._draw_split, self.split),
+            )
+            if options
         }
         self._dense = _Draw("dense", (), (self.ci,), (self.co,))
 
     def kinds(self) -> list[str]:
         """The kinds with at least one valid draw on this layer."""
-        channel = [k for k in self._channel if self._possible(k)]
-        kinds = list(channel)
+        kinds = list(self._channel)
         if self._spatial_options(self._dense):
             kinds.append("spatial")
         # A sequence needs a channel change some spatial grouping can follow;
         # whether a drawn one can is known only after drawing it.
-        if channel and self.oh > 1:
+        if self._channel and self.oh > 1:
             kinds.append("sequence")
         return kinds
-
-    def _possible(self, kind: str) -> bool:
-        return bool(
-            {
-                "group": self.group_factors,
-                "example2": self.example2,
-                "bottleneck": self.bottlenecks,
-                "split": self.split,
-            }[kind]
-        )
 
     def draw(self, kind: str, rng: random.Random) -> _Draw | None:
         if kind in self._channel:
@@ -186,9 +180,8 @@ class _Space:
         if kind == "spatial":
             return self._then_spatial(self._dense, rng, "spatial")
         assert kind == "sequence"
-        first = rng.choice([k for k in self._channel if self._possible(k)])
-        step = self._channel[first](rng)
-        return self._then_spatial(step, rng, "sequence") if step is not None else None
+        step = self._channel[rng.choice(list(self._channel))](rng)
+        return self._then_spatial(step, rng, "sequence")
 
     def _draw_group(self, rng: random.Random) -> _Draw:
         g = rng.choice(self.group_factors)
