@@ -205,7 +205,7 @@ def _program(ci: int, co: int, ih: int, iw: int, oh: int, ow: int, k: int, s: in
 # --- PyTorch models -----------------------------------------------------------
 
 
-def from_torch(model: "torch.nn.Module", input_shape: tuple[int, int, int]) -> Network:
+def from_torch(model: torch.nn.Module, input_shape: tuple[int, int, int]) -> Network:
     """The `nn.Conv2d` layers of `model`, in `named_modules()` order, each with
     the size of its input for one `input_shape` (C, H, W) image.
 
