@@ -76,7 +76,8 @@ def candidates(net: Network, layer: ConvLayer, budget: int, seed: int) -> list[C
     rng = random.Random(_seed(seed, layer, consumer))
     baseline = Candidate(layer.index, layer.name, "", "dense" if layer.groups == 1 else "group")
     result = [baseline]
-    seen = {("", "")}
+    # A grouped layer's own grouping is its baseline, not a candidate.
+    seen = {("", ""), (layer.base_pipeline, "")}
     kinds = space.kinds()
     attempts = 0
     while kinds and len(result) < budget and attempts < 20 * budget + 50:

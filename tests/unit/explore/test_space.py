@@ -241,6 +241,8 @@ def test_baseline_of_a_grouped_layer_is_its_grouping():
     net = Network("dw", (4, 3, 3), (layer,))
     (baseline, *rest) = candidates(net, layer, 8, seed=0)
     assert (baseline.pipeline, baseline.kind) == ("", "group")
+    # Its own grouping is the baseline, never drawn again under another name.
+    assert rest and layer.base_pipeline not in {c.pipeline for c in candidates(net, layer, 1000, 0)}
     assert str(apply_candidate(layer, "")) == str(xdsl_group.apply(layer_program(layer), layer.base_pipeline))
     assert "memref<4x1x3x3xf32>" in str(apply_candidate(layer, ""))
     run_and_check(layer, layer.base_pipeline, np.random.default_rng(1))
