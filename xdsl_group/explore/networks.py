@@ -9,6 +9,7 @@ read by `from_torch` (torch is imported only there).
 from __future__ import annotations
 
 import functools
+import operator
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -97,7 +98,8 @@ class Network:
 
     def layer(self, ref: int | str) -> ConvLayer:
         """The layer at index `ref`, or named `ref` (ValueError naming the known ones)."""
-        if isinstance(ref, int) and not isinstance(ref, bool):
+        if not isinstance(ref, str):
+            ref = operator.index(ref)
             if 0 <= ref < len(self.layers):
                 return self.layers[ref]
             raise ValueError(
@@ -203,7 +205,7 @@ def _program(ci: int, co: int, ih: int, iw: int, oh: int, ow: int, k: int, s: in
 # --- PyTorch models -----------------------------------------------------------
 
 
-def from_torch(model: "torch.nn.Module", input_shape: tuple[int, int, int]) -> Network:
+def from_torch(model: torch.nn.Module, input_shape: tuple[int, int, int]) -> Network:
     """The `nn.Conv2d` layers of `model`, in `named_modules()` order, each with
     the size of its input for one `input_shape` (C, H, W) image.
 
@@ -220,6 +222,7 @@ def from_torch(model: "torch.nn.Module", input_shape: tuple[int, int, int]) -> N
 
     if len(input_shape) != 3 or any(int(d) < 1 for d in input_shape):
         raise ValueError(f"input_shape must be (C, H, W) with positive sizes, not {input_shape}")
+    c, h, w = (int(d) for d in input_shape)
     convs = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
     if not convs:
         raise ValueError(f"{type(model).__name__} has no nn.Conv2d layer")
@@ -240,14 +243,14 @@ def from_torch(model: "torch.nn.Module", input_shape: tuple[int, int, int]) -> N
         with torch.no_grad():
             first = next(iter(model.parameters()), None)
             x = torch.zeros(
-                (1, *(int(d) for d in input_shape)),
+                (1, c, h, w),
                 dtype=first.dtype if first is not None else torch.float32,
                 device=first.device if first is not None else None,
             )
             model(x)
     finally:
-        for h in handles:
-            h.remove()
+        for handle in handles:
+            handle.remove()
         for m, mode in training.items():
             m.training = mode
     for name, sizes in seen.items():
@@ -261,15 +264,15 @@ def from_torch(model: "torch.nn.Module", input_shape: tuple[int, int, int]) -> N
     consumers = _consumers(model, index)
     layers = []
     for k, (name, conv) in enumerate(convs):
-        ((h, w),) = seen[name]
+        ((height, width),) = seen[name]
         kernel, stride, padding = params[name]
         layers.append(
             ConvLayer(
-                k, name, conv.in_channels, conv.out_channels, int(h), int(w),
+                k, name, conv.in_channels, conv.out_channels, int(height), int(width),
                 kernel, stride, padding, conv.groups, consumers.get(name),
             )
         )
-    return Network(type(model).__name__, tuple(int(d) for d in input_shape), tuple(layers))  # type: ignore[arg-type]
+    return Network(type(model).__name__, (c, h, w), tuple(layers))
 
 
 def _conv_parameters(name: str, conv: Any) -> tuple[int, int, int]:

@@ -11,6 +11,7 @@ import pytest
 from xdsl.dialects import func
 
 import xdsl_group
+from xdsl_group.dialects.loopnest import ForOp
 from xdsl_group.explore.networks import (
     NETWORKS,
     ConvLayer,
@@ -19,12 +20,11 @@ from xdsl_group.explore.networks import (
     layer_program,
     network,
 )
-from xdsl_group.dialects.loopnest import ForOp
 
 
 def reference_conv(x, w, stride, padding):
     """Zero-padded strided convolution, one kernel tap at a time (numpy slicing)."""
-    co, ci, k, _ = w.shape
+    co, _, k, _ = w.shape
     xp = np.pad(x.astype(np.float64), ((0, 0), (padding, padding), (padding, padding)))
     oh = (xp.shape[1] - k) // stride + 1
     ow = (xp.shape[2] - k) // stride + 1
