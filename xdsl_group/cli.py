@@ -492,13 +492,13 @@ def _integer(option: str, text: str) -> int:
 def _explore(args: argparse.Namespace) -> int:
     from xdsl_group.explore.run import run
 
+    import importlib.util
+
     for package in ("torch", "distributed", "matplotlib", "tqdm", "sklearn"):
-        try:
-            __import__(package)
-        except ImportError:
+        if importlib.util.find_spec(package) is None:
             raise ValueError(
                 f"explore needs the '{package}' package: pip install -e '.[explore]'"
-            ) from None
+            )
     threshold_text = args.threshold
     try:
         threshold = float(threshold_text)

@@ -108,7 +108,9 @@ def _consumer(net: Network, layer: ConvLayer) -> ConvLayer:
 def _diagnostic(e: BaseException) -> str:
     text = str(e).strip()
     line = text.splitlines()[0] if text else type(e).__name__
-    if isinstance(e, LoopnestError):
+    # A refusal: a pass or count refusing the program (LoopnestError), or a
+    # program that does not fit the network (ValueError).
+    if isinstance(e, (LoopnestError, ValueError)):
         return line
     return f"internal error: {type(e).__name__}: {line}"
 
