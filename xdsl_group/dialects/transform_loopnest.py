@@ -356,28 +356,30 @@ class ParallelizeOp(_TransformLoopnestOp):
 @_located
 @irdl_op_definition
 class BottleneckOp(_TransformLoopnestOp):
-    """`%b = transform.loopnest.bottleneck %l {factor = B : i64}`: shrink the
-    loops of `%l`, and the function-argument dimensions they index, by B
-    (`bottleneck-loops`), all of them in one request, so nests sharing an
-    array shrink it together.  `%b` holds the shrunk loops (the same ops,
-    over `range(N/B)`)."""
+    """`%b = transform.loopnest.bottleneck %l, ... {factor = B : i64}`: shrink
+    the loops of the handles, and the function-argument dimensions they
+    index, by B (`bottleneck-loops`), all in one request: a convolution's
+    `co` and the next one's `ci` shrink together with the array between
+    them.  `%b` holds the shrunk loops (the same ops, over `range(N/B)`)."""
 
     name = "transform.loopnest.bottleneck"
 
     factor = prop_def(IntegerAttr[IntegerType])
-    target = operand_def(TransformOpHandleType)
+    targets = var_operand_def(TransformOpHandleType)
     result = result_def(TransformOpHandleType)
 
-    assembly_format = "$target " + _FORMAT
+    assembly_format = "$targets " + _FORMAT
 
-    def __init__(self, target: SSAValue, factor: int):
+    def __init__(self, targets: Sequence[SSAValue], factor: int):
         super().__init__(
             properties={"factor": IntegerAttr(factor, i64)},
-            operands=[target],
+            operands=[targets],
             result_types=[AnyOpType()],
         )
 
     def check(self) -> str | None:
+        if not self.targets:
+            return "takes at least one loop handle"
         if self.factor.value.data <= 0:
             return f"factor must be positive, got {self.factor.value.data}"
         return None

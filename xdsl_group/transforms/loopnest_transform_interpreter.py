@@ -274,7 +274,7 @@ class LoopnestTransformFunctions(InterpreterFunctions):
     def run_bottleneck(
         self, interpreter: Interpreter, op: BottleneckOp, args: PythonValues
     ) -> PythonValues:
-        loops = self._loops(op, 0, args)
+        loops = [l for k in range(len(op.operands)) for l in self._loops(op, k, args)]
         if not loops:
             return (OperationHandle(),)
         plan = self._run(op, plan_bottleneck, loops, op.factor.value.data)
