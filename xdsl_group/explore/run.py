@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import socket
@@ -192,6 +193,8 @@ def compute_fisher(
         torch.set_num_threads(1)
         value = candidate_fisher(mdl, net, net.layer(cand.layer), module, images, labels, seed,
                                  next_module=nxt, fast_math=True)
+        if not math.isfinite(value):
+            return {"fisher": None, "error": f"the Fisher Potential is {value}", "stage": "fisher"}
         return {"fisher": float(value), "error": None, "stage": None}
     except Exception as e:
         return {"fisher": None, "error": _diagnostic(e), "stage": "fisher"}
@@ -495,7 +498,16 @@ def _evaluate_units(
         }
         for future in as_completed(futures):
             wk, unit = futures[future]
-            result = future.result()
+            try:
+                result = future.result()
+            except Exception as e:  # the task itself failed (e.g. its worker died)
+                # Never cached (an internal error): a rerun retries it.
+                text = _diagnostic(e)
+                if not text.startswith("internal error"):
+                    text = f"internal error: {text}"
+                lost = {"error": text, "stage": "task"}
+                result = {"work": lost if unit.need_work else None,
+                          "fisher": {k: {"fisher": None, **lost} for k in unit.fisher}}
             stats.tasks += 1
             if result["work"] is not None:
                 works[wk] = result["work"]

@@ -12,6 +12,7 @@ processes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -233,3 +234,33 @@ def test_cli_out_not_writable(tmp_path, capsys):
     assert main(["explore", "--out", str(target / "r")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot write to" in err
+
+
+# -- pieces ----------------------------------------------------------------------------
+
+
+def test_torch_equivalents():
+    from xdsl_group.explore.run import torch_groups
+
+    dense, grouped = NET.layers[0], dataclasses.replace(NET.layers[0], groups=2)
+    assert torch_groups(dense, "") == 1 and torch_groups(grouped, "") == 2
+    assert torch_groups(dense, "group-loops{loops=co,ci groups=4 compact=true}") == 4
+    assert torch_groups(dense, "group-loops{loops=co,ci groups=2}") == 2
+    for pipeline, nxt in [("group-loops{loops=oh,co groups=4 name=gs}", ""),
+                          ("peel-loops{loop=co count=2},group-loops{loops=co,ci groups=2}", ""),
+                          ("bottleneck-loops{loop=co factor=2}", "bottleneck-loops{loop=ci factor=2}")]:
+        assert torch_groups(dense, pipeline, nxt) is None
+
+
+def test_cache_keeps_refusals_not_internal_errors(tmp_path):
+    from xdsl_group.explore.run import Cache
+
+    cache = Cache(tmp_path)
+    cache.put("a", {"error": "x.mlir:1:1: error: refused", "stage": "apply"})
+    cache.put("b", {"error": "internal error: KeyError: 'x'", "stage": "time"})
+    assert cache.get("a") == {"error": "x.mlir:1:1: error: refused", "stage": "apply"}
+    assert cache.get("b") is None and len(list(tmp_path.iterdir())) == 1
+    # A file of another key under the same name is not taken for this key.
+    (next(tmp_path.iterdir())).write_text(json.dumps({"key": "other", "value": {}}))
+    assert cache.get("a") is None
+    assert Cache(None).get("a") is None
