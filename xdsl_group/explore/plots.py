@@ -84,7 +84,9 @@ def write_plots(directory: Path, records: Sequence[Mapping[str, Any]],
             continue
         pts = [(d["time_ms"] / r["time_ms"], r["fisher"] / d["fisher"]) for r in records
                if r["layer"] == entry["layer"] and res.accepted(r) and r.get("time_ms")]
-        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=10, alpha=0.6)
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=10, alpha=0.6,
+                   label=f"{entry['layer']} {entry['name']}" if len(summary["layers"]) <= 12
+                   else None)
         c = entry.get("chosen")
         if c and c.get("fisher") is not None and c.get("time_ms"):
             chosen_x.append(d["time_ms"] / c["time_ms"])
@@ -100,7 +102,7 @@ def write_plots(directory: Path, records: Sequence[Mapping[str, Any]],
     if total.get("speedup"):
         title += f"; whole network {total['speedup']:.2f}x"
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     path = directory / "overview.png"
