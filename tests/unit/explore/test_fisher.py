@@ -259,6 +259,26 @@ def test_same_seed_same_value_whatever_ran_before():
     assert candidate_fisher(copy.deepcopy(model), TINY, layer, grouped, x, y, seed=8) == first
 
 
+def test_candidates_leave_the_network_of_the_next_one_intact():
+    """Each call starts from the same re-initialised network, whatever the
+    previous candidate replaced, and sees a model's modules changed in place."""
+    layer, consumer = TINY.layers[0], TINY.layers[1]
+    x, y = batch(8)
+    model = Tiny()
+    base = candidate_fisher(model, TINY, consumer, None, x, y, seed=5)
+    candidate_fisher(
+        model, TINY, layer, program(layer, out_channels=2), x, y, seed=5,
+        next_module=program(consumer, in_channels=2),
+    )
+    with pytest.raises(ValueError):
+        candidate_fisher(model, TINY, layer, program(layer, out_channels=2), x, y, seed=5)
+    assert candidate_fisher(model, TINY, consumer, None, x, y, seed=5) == base
+    model.conv2 = nn.Conv2d(4, 4, 3, padding=1, bias=False, groups=2)
+    grouped = candidate_fisher(model, TINY, consumer, None, x, y, seed=5)
+    assert grouped == candidate_fisher(Tiny(groups2=2), TINY, consumer, None, x, y, seed=5)
+    assert grouped != base
+
+
 def test_the_replaced_operator_runs_forward_only(monkeypatch):
     """Neither the replaced operator's adjoint nor a weight gradient is ever
     computed for a candidate that is not a bottleneck."""
