@@ -4,8 +4,9 @@
 `op(I, W) -> O`: the function's read-only memref arguments in order in, its
 written ones out (freshly zeroed before the kernel runs).  Forward runs the
 JIT of `@f`, backward the JIT of `@f_vjp` from `derive-gradients` (compiled
-on the first backward), inside a `torch.autograd.Function`.  `TorchOperator` is a `torch.nn.Module` holding
-some inputs (weights) as `nn.Parameter`s, e.g. to replace an `nn.Conv2d`.
+on the first backward), inside a `torch.autograd.Function`.
+`TorchOperator` is a `torch.nn.Module` holding some inputs (weights) as
+`nn.Parameter`s, e.g. to replace an `nn.Conv2d`.
 
 Needs the `torch` extra (`pip install -e '.[torch]'`).
 """
@@ -24,7 +25,7 @@ from torch.autograd.function import once_differentiable
 from xdsl.dialects.builtin import Float32Type, Float64Type, MemRefType, ModuleOp
 
 from xdsl_group.api import find_function
-from xdsl_group.autodiff.derive_gradients import derive_gradients, vjp_name
+from xdsl_group.autodiff.derive_gradients import derive_gradients, plan_gradients, vjp_name
 from xdsl_group.autodiff.statements import written_arguments
 from xdsl_group.jit import JitFunction, jit
 
@@ -54,11 +55,13 @@ class LoopnestOperator:
     ):
         if not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a positive integer, got {threads!r}")
-        fn = find_function(module, func_name)
         # Only @f is derived: other functions of the module need not be in
         # the differentiable class.
-        derived = derive_gradients(ModuleOp([fn.clone()]))
-        fn = find_function(derived, func_name)
+        single = ModuleOp([find_function(module, func_name).clone()])
+        # Refuse now what derive-gradients would refuse (the analysis alone);
+        # @f_vjp itself is built on the first backward.
+        plan_gradients(single)
+        fn = find_function(single, func_name)
         self.func_name = func_name
         self.threads = threads
         args = list(fn.body.block.args)
@@ -69,12 +72,12 @@ class LoopnestOperator:
         self.inputs = [k for k in range(len(args)) if k not in written]
         self.set_batched(batched)
         self.fast_math = fast_math
-        # @f is compiled alone, now (its errors surface here); @f_vjp on the
-        # first backward: many operators only ever run forward (inference, or
+        # @f is compiled now (its errors surface here); @f_vjp on the first
+        # backward: many operators only ever run forward (inference, or
         # an input and weights that need no gradient), and the adjoint nests
         # would otherwise make up much of the compile time.
-        self._forward: JitFunction = jit(ModuleOp([fn.clone()]), func_name, fast_math=fast_math)
-        self._derived = derived
+        self._forward: JitFunction = jit(single, func_name, fast_math=fast_math)
+        self._single = single
         self._backward_kernel: JitFunction | None = None
         self._backward_lock = threading.Lock()
 
@@ -100,11 +103,12 @@ class LoopnestOperator:
 
     @property
     def _backward(self) -> JitFunction:
-        """The JIT of `@f_vjp`, compiled on first use."""
+        """The JIT of `@f_vjp`, derived and compiled on first use."""
         with self._backward_lock:
             if self._backward_kernel is None:
+                derived = derive_gradients(self._single)
                 self._backward_kernel = jit(
-                    self._derived, vjp_name(self.func_name), fast_math=self.fast_math
+                    derived, vjp_name(self.func_name), fast_math=self.fast_math
                 )
             return self._backward_kernel
 

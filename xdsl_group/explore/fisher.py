@@ -20,6 +20,7 @@ initialised copy of the network.
 from __future__ import annotations
 
 import copy
+import numbers
 import threading
 import weakref
 import zlib
@@ -71,7 +72,9 @@ def candidate_fisher(
     The copy is re-initialised: each module's parameters by its own
     `reset_parameters()` under `torch.manual_seed` of a seed derived from
     (`seed`, module path), so the same seed gives the same network whatever
-    ran before, and the global random state is left as it was.  The
+    ran before, and the global random state is left as it was.  The copy is
+    kept for the next call with the same model and seed (one per thread),
+    candidates swapping their modules in and out of it.  The
     operator of `module` (weight `W` a parameter, the layer's zero padding
     applied outside the kernel, `threads=1`, `fast_math` as given) is
     initialised like an `nn.Conv2d` under the seed of the module it
@@ -158,9 +161,9 @@ def reinitialise(model: nn.Module, seed: int) -> None:
 
 def module_seed(seed: int, path: str) -> int:
     """The seed initialising the module at `path` for the network seed `seed`."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise ValueError(f"seed must be an integer, got {seed!r}")
-    return zlib.crc32(f"{seed}:{path}".encode())
+    return zlib.crc32(f"{int(seed)}:{path}".encode())
 
 
 @dataclass
@@ -188,7 +191,8 @@ def _initialised(model: nn.Module, seed: int) -> _Initialised:
     last (model, seed) asked: the copy and the re-initialisation cost as much
     as a forward pass.  The key includes the model's structure as printed, so
     a model whose modules were changed in place since is copied again."""
-    key = (module_seed(seed, ""), repr(model))
+    module_seed(seed, "")  # refuses a seed that is not an integer
+    key = (int(seed), repr(model))
     entry: _Initialised | None = getattr(_copies, "entry", None)
     if entry is None or entry.source() is not model or entry.key != key:
         work = copy.deepcopy(model)

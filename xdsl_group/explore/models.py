@@ -107,4 +107,11 @@ def model_for(network_name: str) -> nn.Module:
     return _MODELS[network_name]()
 
 
-__all__ = ["BasicBlock", "ResNetCifar", "model_for", "resnet18_cifar", "resnet34_cifar", "resnet_cifar"]
+__all__ = [
+    "BasicBlock",
+    "ResNetCifar",
+    "model_for",
+    "resnet18_cifar",
+    "resnet34_cifar",
+    "resnet_cifar",
+]

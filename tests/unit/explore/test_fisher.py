@@ -159,7 +159,8 @@ def test_fisher_potential_matches_the_network_run_in_two_halves():
         assert expected > 0
         assert got[name] == pytest.approx(expected, rel=1e-5)
     # One layer at a time gives the same as all at once.
-    assert fisher_potential(model, ["conv2"], x, y)["conv2"] == pytest.approx(got["conv2"], rel=1e-6)
+    alone = fisher_potential(model, ["conv2"], x, y)["conv2"]
+    assert alone == pytest.approx(got["conv2"], rel=1e-6)
     # The model itself is left alone: weights, batch-norm statistics, gradients.
     after = model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
@@ -192,7 +193,8 @@ def test_baseline_is_the_fisher_of_the_reinitialised_model():
     x, y = batch(2)
     for layer in TINY.layers:
         got = candidate_fisher(model, TINY, layer, None, x, y, seed=3)
-        assert got == pytest.approx(fisher_by_hand(initialised(model, 3), x, y, layer.index), rel=1e-5)
+        expected = fisher_by_hand(initialised(model, 3), x, y, layer.index)
+        assert got == pytest.approx(expected, rel=1e-5)
 
 
 @pytest.mark.parametrize("fast_math", [False, True])
@@ -255,6 +257,26 @@ def test_same_seed_same_value_whatever_ran_before():
     assert again == first
     assert other != first
     assert candidate_fisher(copy.deepcopy(model), TINY, layer, grouped, x, y, seed=8) == first
+
+
+def test_candidates_leave_the_network_of_the_next_one_intact():
+    """Each call starts from the same re-initialised network, whatever the
+    previous candidate replaced, and sees a model's modules changed in place."""
+    layer, consumer = TINY.layers[0], TINY.layers[1]
+    x, y = batch(8)
+    model = Tiny()
+    base = candidate_fisher(model, TINY, consumer, None, x, y, seed=5)
+    candidate_fisher(
+        model, TINY, layer, program(layer, out_channels=2), x, y, seed=5,
+        next_module=program(consumer, in_channels=2),
+    )
+    with pytest.raises(ValueError):
+        candidate_fisher(model, TINY, layer, program(layer, out_channels=2), x, y, seed=5)
+    assert candidate_fisher(model, TINY, consumer, None, x, y, seed=5) == base
+    model.conv2 = nn.Conv2d(4, 4, 3, padding=1, bias=False, groups=2)
+    grouped = candidate_fisher(model, TINY, consumer, None, x, y, seed=5)
+    assert grouped == candidate_fisher(Tiny(groups2=2), TINY, consumer, None, x, y, seed=5)
+    assert grouped != base
 
 
 def test_the_replaced_operator_runs_forward_only(monkeypatch):
