@@ -37,6 +37,16 @@ func.func @step(%A: memref<8xf32>) {
 
 // -----
 
+// CHECK: error: 'loopnest.for' op (loop 'c'): cannot bottleneck loop 'c' by 2: it must run over range(0, N) with step 1 and a constant N >= 1, it runs over range(0, 0)
+func.func @empty(%A: memref<0xf32>) {
+  loopnest.for c %c in range(0) {
+    %v = loopnest.load %A[%c] : memref<0xf32>
+  }
+  func.return
+}
+
+// -----
+
 // CHECK: error: 'loopnest.for' op (loop 'x'): cannot bottleneck loop 'c' by 2: its induction variable is used in the bounds of loop 'x' (range(c, 8)), so shrinking it would change more than the bottleneck
 func.func @triangular(%A: memref<8x8xf32>) {
   loopnest.for c %c in range(8) {

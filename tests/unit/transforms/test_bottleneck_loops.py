@@ -205,6 +205,17 @@ def test_refusal_leaves_the_module_unchanged():
     assert str(module) == before
 
 
+def test_primitive_refuses_bad_requests():
+    from xdsl_group.analysis.loop_structure import loops_named
+    from xdsl_group.transforms.bottleneck_loops import plan_bottleneck
+
+    module = xdsl_group.parse(conv_text(CO, CI, OH, OW))
+    with pytest.raises(LoopnestError, match="cannot bottleneck: no loops given"):
+        plan_bottleneck([], 2)
+    with pytest.raises(LoopnestError, match="by 0: the factor must be positive"):
+        plan_bottleneck(loops_named(module, "co"), 0)
+
+
 # -- random nests against the slicing oracle -----------------------------------
 
 LOOPS = ("a", "b", "c", "d")
