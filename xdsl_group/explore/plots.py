@@ -23,7 +23,7 @@ def _file_name(layer: int, name: str) -> str:
     return f"layer-{layer:02d}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
 
 
-def _front_line(ax: Any, points: Sequence[tuple[float, float]], minimise_x: bool = True) -> None:
+def _front_line(ax: Any, points: Sequence[tuple[float, float]]) -> None:
     flags = res.front(points)
     line = sorted(p for p, on in zip(points, flags) if on)
     if line:
