@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from xdsl.dialects.builtin import ModuleOp
 
 # Bump when a cached entry's meaning changes: old entries are then ignored.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 FUNC = "conv"
 TIME_FIELDS = ("time_ms", "torch_time_ms", "next_time_ms")
 
@@ -128,8 +128,16 @@ def compute_work(
 ) -> dict[str, Any]:
     """Transform, count and time one candidate: the work fields of its record,
     or `error` (the one-line diagnostic) and `stage` where it was refused."""
+    return _work(net, cand, threads, lock)[0]
+
+
+def _work(
+    net: Network, cand: Candidate, threads: int, lock: AbstractContextManager[Any] | None
+) -> tuple[dict[str, Any], tuple[ModuleOp, ModuleOp | None] | None]:
+    """`compute_work`, and the modules the Fisher Potential takes (see
+    `_fisher_modules`), None if refused."""
     from xdsl_group.analysis.counting import flop_count, read_elements
-    from xdsl_group.explore.timing import time_pair
+    from xdsl_group.explore.timing import schedule, time_pair
 
     layer = net.layer(cand.layer)
     out: dict[str, Any] = {"error": None, "stage": None}
@@ -144,16 +152,29 @@ def compute_work(
         out["next_flops"] = flop_count(nxt, FUNC) if nxt is not None else None
         out["next_params"] = read_elements(nxt, FUNC, "W") if nxt is not None else None
         stage = "time"
+        scheduled = schedule(module)
         out["time_ms"], out["torch_time_ms"] = time_pair(
-            module, layer, torch_groups(layer, cand.pipeline, cand.next_pipeline),
-            threads=threads, lock=lock,
+            scheduled, layer, torch_groups(layer, cand.pipeline, cand.next_pipeline),
+            threads=threads, lock=lock, scheduled=True,
         )
         out["next_time_ms"] = (
             time_pair(nxt, layer, None, threads=threads, lock=lock)[0] if nxt is not None else None
         )
     except Exception as e:  # recorded, never fatal to the run
         out.update(error=_diagnostic(e), stage=stage)
-    return out
+        return out, None
+    return out, (scheduled, nxt)
+
+
+def _fisher_modules(net: Network, cand: Candidate) -> tuple[ModuleOp, ModuleOp | None]:
+    """The programs Fisher Potential runs: the layer's as it is timed (after
+    `auto-schedule`: the same sums in the same order, and its compiled code
+    is the one timing compiled), the consumer's as transformed (its adjoint
+    is derived from it)."""
+    from xdsl_group.explore.timing import schedule
+
+    module, nxt = _modules(net, cand)
+    return schedule(module), nxt
 
 
 _PROCESS_STATE: dict[Any, Any] = {}
@@ -178,7 +199,8 @@ def compute_fisher(
     modules: tuple[ModuleOp, ModuleOp | None] | None = None,
 ) -> dict[str, Any]:
     """The candidate's Fisher Potential (`fisher`), or `error` and `stage`.
-    The original (`pipeline == ""`) keeps the network's own nn.Conv2d."""
+    The original (`pipeline == ""`) keeps the network's own nn.Conv2d;
+    `modules` are `_fisher_modules(net, cand)` if already made."""
     import torch
 
     from xdsl_group.explore.fisher import candidate_fisher
@@ -188,7 +210,7 @@ def compute_fisher(
         if cand.pipeline == "" and not cand.next_pipeline:
             module, nxt = None, None
         else:
-            module, nxt = modules if modules is not None else _modules(net, cand)
+            module, nxt = modules if modules is not None else _fisher_modules(net, cand)
         # One thread: the same sums in the same order on every worker.
         torch.set_num_threads(1)
         value = candidate_fisher(mdl, net, net.layer(cand.layer), module, images, labels, seed,
@@ -223,9 +245,10 @@ def _timing_lock() -> AbstractContextManager[Any]:
 def run_unit(net: Network, unit: Unit, model: nn.Module | None, seed: int, threads: int
              ) -> dict[str, Any]:
     """The task: the unit's work (if needed) and Fisher Potentials."""
-    work = compute_work(net, unit.cands[0], threads, _timing_lock()) if unit.need_work else None
+    work, modules = None, None
+    if unit.need_work:
+        work, modules = _work(net, unit.cands[0], threads, _timing_lock())
     refused = work is not None and work["error"] is not None
-    modules = None
     fishers: dict[int, dict[str, Any]] = {}
     for k in unit.fisher:
         if refused:
@@ -233,7 +256,7 @@ def run_unit(net: Network, unit: Unit, model: nn.Module | None, seed: int, threa
         cand = unit.cands[k]
         if modules is None and cand.pipeline:
             try:
-                modules = _modules(net, cand)
+                modules = _fisher_modules(net, cand)
             except Exception as e:
                 fishers[k] = {"fisher": None, "error": _diagnostic(e), "stage": "apply"}
                 continue
@@ -247,8 +270,8 @@ def evaluate(
 ) -> dict[str, Any]:
     """One candidate's record, evaluated in this process (no cache, no Fisher
     rule: `rejected` and `pareto` are set by `run` over all the records)."""
-    work = compute_work(net, cand, threads)
-    fisher = compute_fisher(net, cand, model, seed) if work["error"] is None else None
+    work, modules = _work(net, cand, threads, None)
+    fisher = compute_fisher(net, cand, model, seed, modules) if modules is not None else None
     return _record(net, cand, work, fisher)
 
 

@@ -53,15 +53,26 @@ def _median_times_ms(
     return [statistics.median(ts) * 1e3 for ts in times]
 
 
-def _native_call(module: ModuleOp, func_name: str, threads: int) -> Callable[[], None]:
+def schedule(module: ModuleOp) -> ModuleOp:
+    """`module` after `auto-schedule` (a new module): the program that is timed."""
+    import xdsl_group
+
+    return xdsl_group.apply(module, "auto-schedule")
+
+
+def _native_call(
+    module: ModuleOp, func_name: str, threads: int, scheduled: bool = False
+) -> Callable[[], None]:
+    """A call of the compiled `@func_name` on fixed random arrays; `module` is
+    scheduled first unless `scheduled` says it already is."""
     import xdsl_group
     from xdsl_group.api import find_function, numpy_dtype
 
-    scheduled = xdsl_group.apply(module, "auto-schedule")
-    fn = xdsl_group.jit(scheduled, func_name, fast_math=True, threads=threads)
+    program = module if scheduled else schedule(module)
+    fn = xdsl_group.jit(program, func_name, fast_math=True, threads=threads)
     rng = np.random.default_rng(0)
     arrays = []
-    for t in find_function(scheduled, func_name).function_type.inputs.data:
+    for t in find_function(program, func_name).function_type.inputs.data:
         assert isinstance(t, MemRefType)
         shape = tuple(t.get_shape())
         # Small values: the output accumulates over the repeated calls.
@@ -132,11 +143,13 @@ def time_pair(
     func_name: str = "conv",
     min_time: float = MIN_TIME_S,
     lock: AbstractContextManager[Any] | None = None,
+    scheduled: bool = False,
 ) -> tuple[float, float | None]:
     """(native ms, PyTorch ms) with interleaved calls; PyTorch's is None when
     `groups` is None (no PyTorch equivalent).  Both are compiled/prepared
-    first; only the measurement holds `lock` (e.g. one timing per host)."""
-    calls: list[Callable[[], Any]] = [_native_call(module, func_name, threads)]
+    first; only the measurement holds `lock` (e.g. one timing per host).
+    `scheduled`: `module` is already the output of `schedule`."""
+    calls: list[Callable[[], Any]] = [_native_call(module, func_name, threads, scheduled)]
     if groups is not None:
         calls.append(_torch_call(layer, groups, threads))
     with lock if lock is not None else nullcontext():
