@@ -51,16 +51,16 @@ def conv_text(co: int, ci: int, oh: int, ow: int, k: int = 3, stride: int = 1) -
 }}"""
 
 
-MATMUL = """func.func @mm(%C: memref<9x21xf32>, %A: memref<9x5xf32>, %B: memref<5x21xf32>) {
-  loopnest.for i %i in range(9) {
+MATMUL = """func.func @mm(%C: memref<20x21xf32>, %A: memref<20x5xf32>, %B: memref<5x21xf32>) {
+  loopnest.for i %i in range(20) {
     loopnest.for j %j in range(21) {
       loopnest.for k %k in range(5) {
-        %c = loopnest.load %C[%i, %j] : memref<9x21xf32>
-        %a = loopnest.load %A[%i, %k] : memref<9x5xf32>
+        %c = loopnest.load %C[%i, %j] : memref<20x21xf32>
+        %a = loopnest.load %A[%i, %k] : memref<20x5xf32>
         %b = loopnest.load %B[%k, %j] : memref<5x21xf32>
         %p = arith.mulf %a, %b : f32
         %s = arith.addf %c, %p : f32
-        loopnest.store %s, %C[%i, %j] : memref<9x21xf32>
+        loopnest.store %s, %C[%i, %j] : memref<20x21xf32>
       }
     }
   }
@@ -82,8 +82,8 @@ def strided_conv(I: np.ndarray, W: np.ndarray, stride: int, oh: int, ow: int) ->
 def case(name: str):
     """(module, function, arrays with O zero, expected O)."""
     if name == "matmul":
-        A, B = ints((9, 5), 1), ints((5, 21), 2)
-        return xdsl_group.parse(MATMUL), "mm", [np.zeros((9, 21), np.float32), A, B], A @ B
+        A, B = ints((20, 5), 1), ints((5, 21), 2)
+        return xdsl_group.parse(MATMUL), "mm", [np.zeros((20, 21), np.float32), A, B], A @ B
     if name == "example2":
         m = xdsl_group.parse((EXAMPLES / "conv2d_peeled_grouped.mlir").read_text())
         I, W = ints((8, 8, 8), 1), ints((8, 8, 3, 3), 2)
