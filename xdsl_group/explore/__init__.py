@@ -1,0 +1,1 @@
+"""Neural architecture search as a search over program transformations."""
