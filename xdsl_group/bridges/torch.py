@@ -3,9 +3,10 @@
 `to_torch(module, "conv2d", batched=("O", "I"))` returns a callable
 `op(I, W) -> O`: the function's read-only memref arguments in order in, its
 written ones out (freshly zeroed before the kernel runs).  Forward runs the
-JIT of `@f`, backward the JIT of `@f_vjp` from `derive-gradients`, inside a
-`torch.autograd.Function`.  `TorchOperator` is a `torch.nn.Module` holding
-some inputs (weights) as `nn.Parameter`s, e.g. to replace an `nn.Conv2d`.
+JIT of `@f`, backward the JIT of `@f_vjp` from `derive-gradients` (compiled
+on the first backward), inside a `torch.autograd.Function`.
+`TorchOperator` is a `torch.nn.Module` holding some inputs (weights) as
+`nn.Parameter`s, e.g. to replace an `nn.Conv2d`.
 
 Needs the `torch` extra (`pip install -e '.[torch]'`).
 """
@@ -24,7 +25,7 @@ from torch.autograd.function import once_differentiable
 from xdsl.dialects.builtin import Float32Type, Float64Type, MemRefType, ModuleOp
 
 from xdsl_group.api import find_function
-from xdsl_group.autodiff.derive_gradients import derive_gradients, vjp_name
+from xdsl_group.autodiff.derive_gradients import derive_gradients, plan_gradients, vjp_name
 from xdsl_group.autodiff.statements import written_arguments
 from xdsl_group.jit import JitFunction, jit
 
@@ -52,15 +53,15 @@ class LoopnestOperator:
         threads: int = 1,
         fast_math: bool = False,
     ):
-        if isinstance(batched, str | int):
-            batched = (batched,)
         if not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a positive integer, got {threads!r}")
-        fn = find_function(module, func_name)
         # Only @f is derived: other functions of the module need not be in
         # the differentiable class.
-        derived = derive_gradients(ModuleOp([fn.clone()]))
-        fn = find_function(derived, func_name)
+        single = ModuleOp([find_function(module, func_name).clone()])
+        # Refuse now what derive-gradients would refuse (the analysis alone);
+        # @f_vjp itself is built on the first backward.
+        plan_gradients(single)
+        fn = find_function(single, func_name)
         self.func_name = func_name
         self.threads = threads
         args = list(fn.body.block.args)
@@ -69,22 +70,47 @@ class LoopnestOperator:
         written = written_arguments(fn)
         self.outputs = [k for k in range(len(args)) if k in written]
         self.inputs = [k for k in range(len(args)) if k not in written]
-        self.batched = {self.position(ref) for ref in batched}
-        if self.batched:
-            unbatched = [self.names[k] for k in self.outputs if k not in self.batched]
+        self.set_batched(batched)
+        self.fast_math = fast_math
+        # @f is compiled now (its errors surface here); @f_vjp on the first
+        # backward: many operators only ever run forward (inference, or
+        # an input and weights that need no gradient), and the adjoint nests
+        # would otherwise make up much of the compile time.
+        self._forward: JitFunction = jit(single, func_name, fast_math=fast_math)
+        self._single = single
+        self._backward_kernel: JitFunction | None = None
+        self._backward_lock = threading.Lock()
+
+    def set_batched(self, batched: Sequence[ArgumentRef]) -> None:
+        """Which arguments carry a leading batch dimension (see `to_torch`)."""
+        if isinstance(batched, str | int):
+            batched = (batched,)
+        func_name = self.func_name
+        positions = {self.position(ref) for ref in batched}
+        if positions:
+            unbatched = [self.names[k] for k in self.outputs if k not in positions]
             if unbatched:
                 raise ValueError(
                     f"@{func_name}: output {', '.join(repr(n) for n in unbatched)} must "
                     "be batched too: each batch element writes its own output"
                 )
-            if not any(k in self.batched for k in self.inputs):
+            if not any(k in positions for k in self.inputs):
                 raise ValueError(
                     f"@{func_name}: batched names no input; the batch size comes "
                     "from the batched inputs"
                 )
-        self.fast_math = fast_math
-        self._forward: JitFunction = jit(derived, func_name, fast_math=fast_math)
-        self._backward: JitFunction = jit(derived, vjp_name(func_name), fast_math=fast_math)
+        self.batched = positions
+
+    @property
+    def _backward(self) -> JitFunction:
+        """The JIT of `@f_vjp`, derived and compiled on first use."""
+        with self._backward_lock:
+            if self._backward_kernel is None:
+                derived = derive_gradients(self._single)
+                self._backward_kernel = jit(
+                    derived, vjp_name(self.func_name), fast_math=self.fast_math
+                )
+            return self._backward_kernel
 
     def position(self, ref: ArgumentRef) -> int:
         """The position in `@f`'s arguments of an argument named or numbered."""
@@ -338,25 +364,25 @@ class TorchOperator(nn.Module):
         fast_math: bool = False,
     ):
         super().__init__()
-        probe = LoopnestOperator(module, func_name, (), threads=threads, fast_math=fast_math)
-        held = {probe.position(p) for p in parameters}
+        # One operator: its batched arguments are set once the held ones are known.
+        op = LoopnestOperator(module, func_name, (), threads=threads, fast_math=fast_math)
+        held = {op.position(p) for p in parameters}
         for k in held:
-            if k not in probe.inputs:
+            if k not in op.inputs:
                 raise ValueError(
-                    f"@{func_name} argument '{probe.names[k]}' is written; only inputs "
+                    f"@{func_name} argument '{op.names[k]}' is written; only inputs "
                     "can be parameters"
                 )
         if batched is None:
-            batched = [k for k in range(len(probe.names)) if k not in held]
-        self.op = LoopnestOperator(
-            module, func_name, batched, threads=threads, fast_math=fast_math
-        )
+            batched = [k for k in range(len(op.names)) if k not in held]
+        op.set_batched(batched)
+        self.op = op
         self._held = held
         self.padding = (padding, padding) if isinstance(padding, int) else tuple(padding)
         self._parameter_names: dict[int, str] = {}
         for k in sorted(held):
-            name = probe.names[k] if probe.names[k].isidentifier() else f"arg{k}"
-            t = probe.types[k]
+            name = op.names[k] if op.names[k].isidentifier() else f"arg{k}"
+            t = op.types[k]
             value = torch.empty(tuple(t.get_shape()), dtype=_torch_dtype(t))
             _default_init(value)
             self.register_parameter(name, nn.Parameter(value))
@@ -368,7 +394,7 @@ class TorchOperator(nn.Module):
             shape = self.op.shape(out, None)
             if not shape:
                 raise ValueError(f"@{func_name}: a bias needs an output with a channel dimension")
-            t = probe.types[out]
+            t = op.types[out]
             fan_in = _fan_in(self)
             b = torch.empty(shape[0], dtype=_torch_dtype(t))
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0

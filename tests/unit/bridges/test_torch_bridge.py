@@ -217,6 +217,37 @@ def test_fast_math_stays_within_the_fma_tolerance():
     assert torch.allclose(ws.grad.double(), w64.grad, rtol=1e-5, atol=1e-5)
 
 
+def test_the_adjoint_is_compiled_on_the_first_backward_only(monkeypatch):
+    """Making an operator and running it forward compiles `@f` alone;
+    `@f_vjp` is compiled by the first backward, once."""
+    import xdsl_group.bridges.torch as bridge
+
+    compiled: list[tuple[str, tuple[str, ...]]] = []
+    real_jit = bridge.jit
+
+    def recording_jit(module, func_name, **options):
+        functions = tuple(op.sym_name.data for op in module.ops)
+        compiled.append((func_name, functions))
+        return real_jit(module, func_name, **options)
+
+    monkeypatch.setattr(bridge, "jit", recording_jit)
+    module = xdsl_group.parse(conv_text(2, 2, 5, 3, ty="f32"))
+    op = TorchOperator(module, "conv2d", parameters=("W",))
+    # The module given to the forward JIT holds no adjoint to compile.
+    assert compiled and all(c == ("conv2d", ("conv2d",)) for c in compiled)
+    x = torch.randn(2, 2, 5, 5, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        op(x)
+    assert all(name == "conv2d" for name, _ in compiled)
+    before = len(compiled)
+    for _ in range(2):
+        op(x).sum().backward()
+    assert [name for name, _ in compiled[before:]] == ["conv2d_vjp"]
+    # Two backward passes of sum(O) accumulate twice PyTorch's weight gradient.
+    expected = 2 * torch.nn.grad.conv2d_weight(x, op.W.shape, torch.ones(2, 2, 3, 3))
+    torch.testing.assert_close(op.W.grad, expected, rtol=1e-5, atol=1e-5)
+
+
 def test_float32_and_non_contiguous_inputs():
     module = xdsl_group.parse(matmul_text(3, 4, 5, ty="f32"))
     op = to_torch(module, "matmul")
