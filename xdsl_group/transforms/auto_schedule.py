@@ -68,6 +68,10 @@ FMA_PORTS = 2
 LOAD_PORTS = 2
 FMA_LATENCY = 4
 """Cycles; with `FMA_PORTS` this asks for 8 independent accumulators."""
+MAX_UNROLLED = 320
+"""Copies of the statement the unrolled blocks of one nest may make (full
+and tail blocks together): beyond that, compile time and code size grow
+with no gain (the blocks are already large enough to hide latency)."""
 STEP_OVERHEAD = 1.0
 """Cycles per reduction step of a block beyond its FMAs and loads (address
 arithmetic, loop control), which favours larger blocks on a tie."""
@@ -139,6 +143,13 @@ def nest_cycles(
     return total
 
 
+def unrolled_copies(row_trip: int, column_trip: int, rows: int, columns: int) -> int:
+    """Statement copies the unrolled full and tail blocks make."""
+    row_sizes = {rows} | ({row_trip % rows} if row_trip % rows else set())
+    column_sizes = {columns} | ({column_trip % columns} if column_trip % columns else set())
+    return sum(r * c for r in row_sizes for c in column_sizes)
+
+
 def choose_block(
     row_trip: int,
     column_trip: int,
@@ -163,6 +174,8 @@ def choose_block(
     for r in sorted(row_options):
         for c in sorted(column_options):
             if Block(r, c, lanes).registers() > registers:
+                continue
+            if unrolled_copies(row_trip, column_trip, r, c) > MAX_UNROLLED:
                 continue
             cost = nest_cycles(row_trip, column_trip, r, c, lanes, operands)
             key = (cost, -(r * c), -c)
