@@ -246,12 +246,12 @@ def _shrink(
                 f"used by '{access.name}'",
                 op=access,
             )
-        for d in dims:
+        for d, trip in dims.items():
             e = access.map.data.results[d]
             if isinstance(e, AffineDimExpr) and access.indices[e.position] in ivs:
                 continue
             raise TransformationError(
-                f"{what}: dimension {d} of {array} would shrink to {dims[d] // factor}, "
+                f"{what}: dimension {d} of {array} would shrink to {trip // factor}, "
                 f"but {_spelled(access)} indexes it by {_index_str(access, d)}, not by "
                 "a bottlenecked loop",
                 op=access,

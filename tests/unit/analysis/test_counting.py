@@ -51,7 +51,7 @@ CO, CI, OH, OW, K = 8, 4, 5, 3, 3
 
 
 def conv(pipeline: str = "", **sizes: int):
-    shape = dict(co=CO, ci=CI, oh=OH, ow=OW, k=K) | sizes
+    shape = {"co": CO, "ci": CI, "oh": OH, "ow": OW, "k": K} | sizes
     module = xdsl_group.parse(conv_text(**shape))
     return xdsl_group.apply(module, pipeline) if pipeline else module
 
