@@ -132,8 +132,8 @@ class _Instances:
             return product
         prefix = loops[:k]
         if prefix not in self._prefixes:
-            domain = LoopContext(prefix).domain()
             with isl_failures_refuse(prefix[-1], "counting the iterations of this loop nest"):
+                domain = LoopContext(prefix).domain()
                 self._prefixes[prefix] = integer_value(domain.count_val(), "the iteration count")
         return self._prefixes[prefix] * product
 
