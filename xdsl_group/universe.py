@@ -59,6 +59,12 @@ def _peel_loops() -> type[ModulePass]:
     return PeelLoopsPass
 
 
+def _bottleneck_loops() -> type[ModulePass]:
+    from xdsl_group.transforms.bottleneck_loops import BottleneckLoopsPass
+
+    return BottleneckLoopsPass
+
+
 def _split_loops() -> type[ModulePass]:
     from xdsl_group.transforms.split_loops import SplitLoopsPass
 
@@ -154,6 +160,7 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "group-loops": _group_loops,
     "interchange-loops": _interchange_loops,
     "peel-loops": _peel_loops,
+    "bottleneck-loops": _bottleneck_loops,
     "split-loops": _split_loops,
     "unroll-loops": _unroll_loops,
     "parallelize-loops": _parallelize_loops,

@@ -353,8 +353,40 @@ class ParallelizeOp(_TransformLoopnestOp):
         super().__init__(operands=[target])
 
 
+@_located
+@irdl_op_definition
+class BottleneckOp(_TransformLoopnestOp):
+    """`%b = transform.loopnest.bottleneck %l, ... {factor = B : i64}`: shrink
+    the loops of the handles, and the function-argument dimensions they
+    index, by B (`bottleneck-loops`), all in one request: a convolution's
+    `co` and the next one's `ci` shrink together with the array between
+    them.  `%b` holds the shrunk loops (the same ops, over `range(N/B)`)."""
+
+    name = "transform.loopnest.bottleneck"
+
+    factor = prop_def(IntegerAttr[IntegerType])
+    targets = var_operand_def(TransformOpHandleType)
+    result = result_def(TransformOpHandleType)
+
+    assembly_format = "$targets " + _FORMAT
+
+    def __init__(self, targets: Sequence[SSAValue], factor: int):
+        super().__init__(
+            properties={"factor": IntegerAttr(factor, i64)},
+            operands=[targets],
+            result_types=[AnyOpType()],
+        )
+
+    def check(self) -> str | None:
+        if not self.targets:
+            return "takes at least one loop handle"
+        if self.factor.value.data <= 0:
+            return f"factor must be positive, got {self.factor.value.data}"
+        return None
+
+
 TransformLoopnest = Dialect(
     "transform.loopnest",
-    [MatchOp, PeelOp, GroupOp, InterchangeOp, SplitOp, UnrollOp, ParallelizeOp],
+    [MatchOp, PeelOp, GroupOp, InterchangeOp, SplitOp, UnrollOp, ParallelizeOp, BottleneckOp],
     [],
 )

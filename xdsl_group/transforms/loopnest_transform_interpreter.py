@@ -39,6 +39,7 @@ from xdsl.utils.exceptions import PassFailedException
 
 from xdsl_group.dialects.loopnest import ForOp
 from xdsl_group.dialects.transform_loopnest import (
+    BottleneckOp,
     GroupOp,
     InterchangeOp,
     MatchOp,
@@ -48,6 +49,7 @@ from xdsl_group.dialects.transform_loopnest import (
     UnrollOp,
 )
 from xdsl_group.errors import LoopnestError, TransformationError, format_diagnostic
+from xdsl_group.transforms.bottleneck_loops import plan_bottleneck
 from xdsl_group.transforms.core import Plan, apply_plans
 from xdsl_group.transforms.group_loops import Grouped, plan_group, select_groupings
 from xdsl_group.transforms.interchange_loops import (
@@ -267,6 +269,17 @@ class LoopnestTransformFunctions(InterpreterFunctions):
         plans = [self._run(op, plan_parallelize, loop) for loop in loops]
         apply_plans(plans)  # marks only: every handle stays valid
         return ()
+
+    @impl(BottleneckOp)
+    def run_bottleneck(
+        self, interpreter: Interpreter, op: BottleneckOp, args: PythonValues
+    ) -> PythonValues:
+        loops = [l for k in range(len(op.operands)) for l in self._loops(op, k, args)]
+        if not loops:
+            return (OperationHandle(),)
+        plan = self._run(op, plan_bottleneck, loops, op.factor.value.data)
+        (done,) = self._rewrite(op, [plan])
+        return (OperationHandle(*done),)
 
     @impl(GroupOp)
     def run_group(self, interpreter: Interpreter, op: GroupOp, args: PythonValues) -> PythonValues:
