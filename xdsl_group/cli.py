@@ -39,6 +39,13 @@ Backends: `interp` is xDSL's interpreter (slow, bounds-checked); `jit`
 compiles to native code with llvmlite (the timing excludes compilation,
 reported separately).
 
+JIT options (refused with `--backend interp`): `--threads N` runs the loops
+marked `parallel` (e.g. by `-p parallelize-loops{loop=co}` or
+`-p auto-schedule`) on N threads, with results bitwise those of one thread;
+`--fast-math` lets LLVM fuse multiply-adds into FMA instructions, so float
+results may differ from the exact ones within the error bound documented
+with the JIT (docs/lowering.md).
+
 Everything is checked before the function runs: the function's arguments
 must be memrefs of static shape (f32, f64, i32, i64) that fit in memory, and
 it must return nothing; each --inputs file must be a .npy file of exactly its
@@ -50,8 +57,9 @@ Exit status: 0 on success; 1 when the input is refused or fails at run time
 (one `error:` line on stderr); 2 on a usage error or an internal error (one
 `internal error:` line: please report it).
 
-Example:
+Examples:
   xdsl-group run examples/conv2d.mlir --func conv2d --backend jit
+  xdsl-group run examples/conv2d.mlir --func conv2d -p auto-schedule --threads 2 --fast-math
 """
 
 
@@ -74,6 +82,18 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="write every argument after the call to DIR/argN.npy",
     )
+    p.add_argument(
+        "--threads",
+        type=_threads,
+        default=None,
+        metavar="N",
+        help="run loops marked parallel on N threads (jit only; default 1)",
+    )
+    p.add_argument(
+        "--fast-math",
+        action="store_true",
+        help="let LLVM fuse multiply-adds into FMA (jit only; default: exact)",
+    )
 
 
 def _seed(text: str) -> int:
@@ -84,6 +104,34 @@ def _seed(text: str) -> int:
     if seed < 0:
         raise argparse.ArgumentTypeError(f"the seed must be non-negative, got {seed}")
     return seed
+
+
+def _threads(text: str) -> int:
+    try:
+        threads = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
+    if threads < 1:
+        raise argparse.ArgumentTypeError(
+            f"the number of threads must be positive, got {threads}"
+        )
+    return threads
+
+
+def _check_backend_options(args: argparse.Namespace) -> None:
+    """Refuse JIT-only options with the interpreter, which runs on one thread
+    and has no fast-math mode: an option silently ignored would mislead."""
+    if args.backend == "jit":
+        return
+    if args.threads is not None and args.threads != 1:
+        raise LoopnestError(
+            f"--threads {args.threads} needs --backend jit (the interpreter "
+            "runs on one thread)"
+        )
+    if args.fast_math:
+        raise LoopnestError(
+            "--fast-math needs --backend jit (the interpreter has no fast-math mode)"
+        )
 
 
 # -- the module and the function ----------------------------------------------
@@ -390,6 +438,7 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.inputs and args.seed is not None:
         raise LoopnestError("--seed has no effect with --inputs")
+    _check_backend_options(args)
     func_name = args.func[1:] if args.func.startswith("@") else args.func
     module = _parse_file(args.file)
     if args.pipeline:
@@ -408,7 +457,9 @@ def _run(args: argparse.Namespace) -> int:
     compile_s = 0.0
     if args.backend == "jit":
         t = time.perf_counter()
-        runner = xdsl_group.jit(module, func_name)
+        runner = xdsl_group.jit(
+            module, func_name, fast_math=args.fast_math, threads=args.threads or 1
+        )
         compile_s = time.perf_counter() - t
         call = lambda: runner(*arrays)  # noqa: E731
     else:
@@ -422,7 +473,12 @@ def _run(args: argparse.Namespace) -> int:
             _save(args.save, arrays)
         except OSError as e:
             raise LoopnestError(f"cannot save to {args.save}: {e.strerror or e}") from None
-    lines = [f"@{func_name} ({args.backend}) on {args.file}"]
+    mode = args.backend
+    if args.threads is not None and args.threads > 1:
+        mode += f", {args.threads} threads"
+    if args.fast_math:
+        mode += ", fast-math"
+    lines = [f"@{func_name} ({mode}) on {args.file}"]
     for i, arr in enumerate(arrays):
         total = float(np.sum(arr, dtype=np.float64))
         absolute = float(np.sum(np.abs(arr), dtype=np.float64))

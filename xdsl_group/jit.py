@@ -15,6 +15,7 @@ outlined, so the compiled code is the same for every thread count.
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -48,6 +49,12 @@ def _llvm() -> Any:
     import llvmlite.binding as llvm
 
     return llvm
+
+
+@functools.cache
+def host_cpu_features() -> str:
+    """The host CPU's features as LLVM spells them (`+avx2,+fma,...`)."""
+    return str(_llvm().get_host_cpu_features().flatten())
 
 
 def host_target_machine() -> Any:

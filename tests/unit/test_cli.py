@@ -19,7 +19,10 @@ def test_help_documents_run(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     out = capsys.readouterr().out
-    for word in ("--func", "--backend", "--inputs", "--seed", "interp", "jit", ".npy"):
+    for word in (
+        "--func", "--backend", "--inputs", "--seed", "--threads", "--fast-math",
+        "interp", "jit", ".npy", "docs/lowering.md",
+    ):
         assert word in out
     assert "run" in build_parser().format_help()
 
@@ -67,3 +70,95 @@ def test_installed_command():
         pytest.skip("xdsl-group is not on PATH (pip install -e .)")
     proc = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "run" in proc.stdout
+
+
+def _small_conv(path: Path) -> str:
+    """examples/conv2d.mlir with 3 input channels, 4 output channels and 4x4
+    outputs: small enough to compile quickly once auto-schedule unrolls it."""
+    text = (EXAMPLES / "conv2d.mlir").read_text()
+    for old, new in (
+        ("8x6x6", "4x4x4"), ("8x8x8", "3x6x6"), ("8x8x3x3", "4x3x3x3"),
+        ("co %co in range(8)", "co %co in range(4)"),
+        ("ci %ci in range(8)", "ci %ci in range(3)"), ("range(6)", "range(4)"),
+    ):
+        assert old in text
+        text = text.replace(old, new)
+    path.write_text(text)
+    return str(path)
+
+
+def _run_lines(capsys, argv: list[str]) -> list[str]:
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    return captured.out.splitlines()
+
+
+@pytest.fixture
+def jit_options(monkeypatch) -> list[dict]:
+    """The options each `xdsl_group.jit` call of `run` received."""
+    import xdsl_group
+
+    calls: list[dict] = []
+    real = xdsl_group.jit
+
+    def recording(module, func_name, **options):
+        calls.append(options)
+        return real(module, func_name, **options)
+
+    monkeypatch.setattr(xdsl_group, "jit", recording)
+    return calls
+
+
+def test_run_threads_are_bitwise_one_thread_on_an_auto_scheduled_conv(
+    tmp_path, capsys, jit_options
+):
+    import xdsl_group
+
+    conv = _small_conv(tmp_path / "conv.mlir")
+    scheduled = xdsl_group.apply(xdsl_group.parse(Path(conv).read_text()), "auto-schedule")
+    assert " parallel {" in str(scheduled)  # the threads have a loop to share
+    argv = ["run", conv, "--func", "conv2d", "-p", "auto-schedule", "--seed", "5"]
+    one = _run_lines(capsys, [*argv, "--threads", "1", "--save", str(tmp_path / "one")])
+    two = _run_lines(capsys, [*argv, "--threads", "2", "--save", str(tmp_path / "two")])
+    assert one[0] == f"@conv2d (jit) on {conv}"
+    assert two[0] == f"@conv2d (jit, 2 threads) on {conv}"
+    assert jit_options == [{"fast_math": False, "threads": 1}, {"fast_math": False, "threads": 2}]
+    # The checksums, printed and saved, are bitwise equal.
+    assert one[1:4] == two[1:4] and "sum" in one[1]
+    for i in range(3):
+        a, b = (np.load(tmp_path / d / f"arg{i}.npy") for d in ("one", "two"))
+        assert a.tobytes() == b.tobytes()
+    O, I, W = (np.load(tmp_path / "one" / f"arg{i}.npy") for i in range(3))
+    np.testing.assert_allclose(O, reference.conv2d(I, W), rtol=1e-5, atol=1e-5)
+
+
+def test_run_fast_math_is_within_the_documented_error_bound(tmp_path, capsys, jit_options):
+    """docs/lowering.md: |O - O_exact| <= gamma_n * sum |i * w| elementwise,
+    n = CI * KH * KW products per output (the output starts at zero)."""
+    conv = _small_conv(tmp_path / "conv.mlir")
+    argv = ["run", conv, "--func", "conv2d", "-p", "auto-schedule", "--seed", "7"]
+    lines = _run_lines(capsys, [*argv, "--fast-math", "--threads", "2", "--save", str(tmp_path / "f")])
+    assert lines[0] == f"@conv2d (jit, 2 threads, fast-math) on {conv}"
+    assert jit_options == [{"fast_math": True, "threads": 2}]
+    O, I, W = (np.load(tmp_path / "f" / f"arg{i}.npy") for i in range(3))
+    I64, W64 = I.astype(np.float64), W.astype(np.float64)
+    win = np.lib.stride_tricks.sliding_window_view(I64, (3, 3), axis=(1, 2))
+    exact = np.einsum("cxykl,ockl->oxy", win, W64)
+    magnitude = np.einsum("cxykl,ockl->oxy", np.abs(win), np.abs(W64))
+    n, u = 3 * 3 * 3, 2.0**-24
+    assert np.all(np.abs(O - exact) <= n * u / (1 - n * u) * magnitude)
+    assert np.any(O != 0)
+
+
+def test_run_jit_options_with_the_interpreter(tmp_path, capsys):
+    """One thread is what the interpreter does; more threads or fast-math
+    are refused in one line before anything runs (more in cli_corpus/)."""
+    f = tmp_path / "f.mlir"
+    f.write_text("func.func @f(%A: memref<4xf32>) {\n  func.return\n}\n")
+    lines = _run_lines(capsys, ["run", str(f), "--func", "f", "--backend", "interp", "--threads", "1"])
+    assert lines[0] == f"@f (interp) on {f}"
+    for option in (["--threads", "3"], ["--fast-math"]):
+        assert main(["run", str(f), "--func", "f", "--backend", "interp", *option]) == 1
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and "needs --backend jit" in err

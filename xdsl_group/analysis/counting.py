@@ -132,8 +132,8 @@ class _Instances:
             return product
         prefix = loops[:k]
         if prefix not in self._prefixes:
-            domain = LoopContext(prefix).domain()
             with isl_failures_refuse(prefix[-1], "counting the iterations of this loop nest"):
+                domain = LoopContext(prefix).domain()
                 self._prefixes[prefix] = integer_value(domain.count_val(), "the iteration count")
         return self._prefixes[prefix] * product
 
@@ -192,8 +192,9 @@ def read_elements(module: ModuleOp, func_name: str, argument: str | int) -> int:
     if not isinstance(arg.type, MemRefType):
         raise LoopnestError(f"{shown} of @{func_name} is not a memref", fn)
     footprint: isl.Set | None = None
-    for use in arg.uses:
-        op = use.operation
+    for op in fn.body.walk():
+        if arg not in op.operands:
+            continue
         if isinstance(op, StoreOp) and op.memref is arg:
             continue
         if not (isinstance(op, LoadOp) and op.memref is arg):

@@ -42,46 +42,148 @@ unblocked.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import Operation
+from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass, PassPipeline
 
+from xdsl_group.analysis.affine_utils import linear_form, used_dims
 from xdsl_group.analysis.loop_structure import body_ops, sole_child_loop
 from xdsl_group.analysis.polyhedral import constant_trip_count
 from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, enclosing_loops
 from xdsl_group.errors import LoopnestError
 from xdsl_group.transforms.parallelize_loops import plan_parallelize
 
-ACCUMULATORS = 64
-"""Output elements kept in registers: 8 AVX2 registers of 8 floats."""
-MAX_ROWS = 8
-MAX_COLUMNS = 8
+VECTOR_BYTES = 32
+"""Bytes per vector register the schedules are made for: AVX2's 256 bits,
+which LLVM also prefers on AVX-512 cores (on cores like Rocket Lake a 512-bit
+FMA takes both 256-bit FMA ports)."""
+MAX_ROWS = 16
+MAX_COLUMN_VECTORS = 4
+FMA_PORTS = 2
+LOAD_PORTS = 2
+FMA_LATENCY = 4
+"""Cycles; with `FMA_PORTS` this asks for 8 independent accumulators."""
+MAX_UNROLLED = 320
+"""Copies of the statement the unrolled blocks of one nest may make (full
+and tail blocks together): beyond that, compile time and code size grow
+with no gain (the blocks are already large enough to hide latency)."""
+STEP_OVERHEAD = 1.0
+"""Cycles per reduction step of a block beyond its FMAs and loads (address
+arithmetic, loop control), which favours larger blocks on a tie."""
+
 
 _PHASES = ("order", "split-rows", "sink-rows", "split-columns", "sink-columns", "unroll")
 """The pipeline runs each phase for every nest before the next phase."""
 
 
-def column_factor(trip: int) -> int:
-    """Columns per block for a column loop of `trip` iterations: 8 (one
-    vector register; a tail takes the rest), or the whole loop if it is
-    shorter.  Timed side by side with fast-math on the 64 -> 64, 56 x 56
-    conv, 8 rows x 8 columns ran 1.2x faster than 4 x 14 and over 2x faster
-    than 4 x 16 or 8 x 7."""
-    return min(trip, MAX_COLUMNS)
+def host_vector_registers() -> int:
+    """Vector registers of the host: 32 with AVX-512 (EVEX encodes ymm16-31),
+    else 16."""
+    from xdsl_group.jit import host_cpu_features
+
+    return 32 if "+avx512f" in host_cpu_features() else 16
 
 
-def row_factor(trip: int, columns: int) -> int:
-    """Rows per block: the largest power of two with rows*columns within
-    the accumulators, at most `trip`."""
-    rows = 1
-    while rows * 2 <= MAX_ROWS and rows * 2 * columns <= ACCUMULATORS:
-        rows *= 2
-    return min(rows, trip)
+@dataclass(frozen=True)
+class Block:
+    """A register block: `rows` x `columns` output elements; `column_vectors`
+    registers per row."""
+
+    rows: int
+    columns: int
+    lanes: int
+
+    @property
+    def column_vectors(self) -> int:
+        return -(-self.columns // self.lanes)
+
+    def registers(self) -> int:
+        """Accumulators, plus the column operand and one broadcast."""
+        return self.rows * self.column_vectors + self.column_vectors + 1
+
+
+def step_cycles(
+    rows: int, columns: int, lanes: int, operands: Sequence[tuple[bool, bool, bool]]
+) -> float:
+    """Estimated cycles of one reduction step (one iteration of the
+    innermost reduction loop) of a `rows` x `columns` block.  `operands`
+    says, for each operand load, whether it uses the row loop, the column
+    loop, and whether it is contiguous along the columns (one vector load
+    per register instead of one load per column)."""
+    vectors = -(-columns // lanes)
+    fmas = rows * vectors
+    loads = 0
+    for uses_row, uses_column, contiguous in operands:
+        per_row = (vectors if contiguous else columns) if uses_column else 1
+        loads += (rows if uses_row else 1) * per_row
+    return max(fmas / FMA_PORTS, loads / LOAD_PORTS, FMA_LATENCY) + STEP_OVERHEAD
+
+
+def nest_cycles(
+    row_trip: int,
+    column_trip: int,
+    rows: int,
+    columns: int,
+    lanes: int,
+    operands: Sequence[tuple[bool, bool, bool]],
+) -> float:
+    """Estimated cycles per reduction step of the whole rows x columns
+    output: full blocks plus the tail blocks (which are blocked and unrolled
+    too)."""
+    total = 0.0
+    for r, nr in ((rows, row_trip // rows), (row_trip % rows, 1)):
+        for c, nc in ((columns, column_trip // columns), (column_trip % columns, 1)):
+            if r and c and nr and nc:
+                total += nr * nc * step_cycles(r, c, lanes, operands)
+    return total
+
+
+def unrolled_copies(row_trip: int, column_trip: int, rows: int, columns: int) -> int:
+    """Statement copies the unrolled full and tail blocks make."""
+    row_sizes = {rows} | ({row_trip % rows} if row_trip % rows else set())
+    column_sizes = {columns} | ({column_trip % columns} if column_trip % columns else set())
+    return sum(r * c for r in row_sizes for c in column_sizes)
+
+
+def choose_block(
+    row_trip: int,
+    column_trip: int,
+    lanes: int,
+    registers: int,
+    operands: Sequence[tuple[bool, bool, bool]],
+) -> tuple[int, int]:
+    """The (rows, columns) block minimising `nest_cycles` among blocks that
+    fit in `registers`: rows a power of two up to `MAX_ROWS` (or the whole
+    row loop), columns a multiple of the vector length up to
+    `MAX_COLUMN_VECTORS` vectors (or the whole column loop).  Ties go to
+    the larger block, then to more columns."""
+    row_options = {r for r in (1, 2, 4, 8, 16) if r <= min(row_trip, MAX_ROWS)}
+    if row_trip <= MAX_ROWS:
+        row_options.add(row_trip)
+    column_options = {
+        v * lanes for v in range(1, MAX_COLUMN_VECTORS + 1) if v * lanes <= column_trip
+    }
+    if column_trip <= MAX_COLUMN_VECTORS * lanes:
+        column_options.add(column_trip)
+    best: tuple[float, int, int] | None = None
+    for r in sorted(row_options):
+        for c in sorted(column_options):
+            if Block(r, c, lanes).registers() > registers:
+                continue
+            if unrolled_copies(row_trip, column_trip, r, c) > MAX_UNROLLED:
+                continue
+            cost = nest_cycles(row_trip, column_trip, r, c, lanes, operands)
+            key = (cost, -(r * c), -c)
+            if best is None or key < (best[0], -(best[1] * best[2]), -best[2]):
+                best = (cost, r, c)
+    if best is None:
+        return 1, min(column_trip, lanes)
+    return best[1], best[2]
 
 
 @dataclass
@@ -105,7 +207,28 @@ def _order(names: Sequence[str]) -> str:
     return f"interchange-loops{{order={','.join(names)}}}"
 
 
-def plan_nest(top: ForOp) -> NestSchedule | None:
+def _operand_shape(
+    load: LoadOp, ivs: dict[SSAValue, ForOp], row: ForOp | None, column: ForOp
+) -> tuple[bool, bool, bool]:
+    """(uses the row loop, uses the column loop, contiguous along the
+    columns: the column loop appears only in the last index, with
+    coefficient 1)."""
+    uses: set[ForOp] = {ivs[v] for v in load.indices if v in ivs}
+    results = load.map.data.results
+    contiguous = False
+    if column in uses:
+        dims = [d for d, v in enumerate(load.indices) if v is column.induction_variable]
+        last = linear_form(results[-1]) if results else None
+        contiguous = (
+            last is not None
+            and all(last[0].get(d, 0) in (0, 1) for d in dims)
+            and sum(last[0].get(d, 0) for d in dims) == 1
+            and not any(d in used_dims(e) for e in results[:-1] for d in dims)
+        )
+    return row is not None and row in uses, column in uses, contiguous
+
+
+def plan_nest(top: ForOp, registers: int = 16) -> NestSchedule | None:
     """The register-blocking steps for the nest under `top`, or None when the
     cost model does not apply to it."""
     chain = _chain(top)
@@ -117,6 +240,9 @@ def plan_nest(top: ForOp) -> NestSchedule | None:
     if len(stores) != 1:
         return None
     store = stores[0]
+    element = store.memref.type.element_type
+    width = getattr(element, "bitwidth", 32)
+    lanes = max(1, VECTOR_BYTES * 8 // width)
     # Loops whose induction variable bounds a later loop stay outside.
     start = 0
     for k, loop in enumerate(chain):
@@ -140,29 +266,30 @@ def plan_nest(top: ForOp) -> NestSchedule | None:
     if columns is None:
         return None
     tc = trips[columns] or 0
-    fc = column_factor(tc)
+    operand_loads = [l for l in loads if l.memref is not store.memref]
 
-    def block_loads(row: ForOp) -> float:
-        """Operand loads per multiply-add of one block (the accumulators'
-        loads and stores stay outside the reduction loops)."""
-        fr = row_factor(trips[row] or 0, fc)
-        total = 0
-        for load in loads:
-            if load.memref is store.memref:
-                continue
-            uses = {ivs[v] for v in load.indices if v in ivs}
-            total += (fr if row in uses else 1) * (fc if columns in uses else 1)
-        return total / (fr * fc)
+    def best_for(row: ForOp | None) -> tuple[float, int, int]:
+        operands = [_operand_shape(l, ivs, row, columns) for l in operand_loads]
+        tr = (trips[row] or 1) if row is not None else 1
+        fr, fc = choose_block(tr, tc, lanes, registers, operands)
+        return nest_cycles(tr, tc, fr, fc, lanes, operands) / tr, fr, fc
 
     rows_candidates = [l for l in out if l is not columns and (trips[l] or 0) >= 2]
-    rows = min(rows_candidates, key=block_loads) if rows_candidates else None
-    fr = row_factor(trips[rows] or 0, fc) if rows is not None else 1
+    options = [(best_for(l), k, l) for k, l in enumerate(rows_candidates)]
+    if options:
+        (_, fr, fc), _, rows = min(options, key=lambda o: (o[0][0], o[1]))
+    else:
+        rows, (_, fr, fc) = None, best_for(None)
     split_r = rows is not None and fr < (trips[rows] or 0)
     split_c = fc < tc
+    tail_r = split_r and (trips[rows] or 0) % fr != 0
+    tail_c = split_c and tc % fc != 0
     others = [l for l in out if l is not rows and l is not columns]
     r, c = rows.name_str if rows is not None else "", columns.name_str
     r_block = f"{r}_i" if split_r else r
     c_block = f"{c}_i" if split_c else c
+    r_blocks = [r_block] + ([f"{r}_tail"] if tail_r else [])
+    c_blocks = [c_block] + ([f"{c}_tail"] if tail_c else [])
 
     def names(loops: Sequence[ForOp]) -> list[str]:
         return [l.name_str for l in loops]
@@ -181,20 +308,27 @@ def plan_nest(top: ForOp) -> NestSchedule | None:
     if split_r:
         phases["split-rows"].append(f"split-loops{{loop={r} factor={fr}}}")
         # The band from the new row loop down, the row loop innermost (above
-        # a fully blocked column loop).
+        # a fully blocked column loop); the row tail's nest likewise, so
+        # that it is a (smaller) register block too.
         below = [x for x in target[1:] if split_c or x != c]
-        phases["sink-rows"].append(_order([*below, r_block, *([] if split_c else [c])]))
+        for block in r_blocks:
+            phases["sink-rows"].append(_order([*below, block, *([] if split_c else [c])]))
     if split_c:
         phases["split-columns"].append(f"split-loops{{loop={c} factor={fc}}}")
-        # Inside the reductions in every nest holding it (also the row
-        # loop's tail), then below the row block where there is one, so
-        # that the copies of contiguous columns end up next to each other.
-        phases["sink-columns"].append(_order([*names(red), c_block]))
+        # Inside the reductions in every nest holding it (the column tail
+        # too), then below the row block where there is one, so that the
+        # copies of contiguous columns end up next to each other.
+        for block in c_blocks:
+            phases["sink-columns"].append(_order([*names(red), block]))
         if rows is not None:
-            phases["sink-columns"].append(f"interchange-loops{{loops={c_block},{r_block}}}")
-    phases["unroll"].append(f"unroll-loops{{loop={c_block} factor=0}}")
+            for cb in c_blocks:
+                for rb in r_blocks:
+                    phases["sink-columns"].append(f"interchange-loops{{loops={cb},{rb}}}")
+    for block in c_blocks:
+        phases["unroll"].append(f"unroll-loops{{loop={block} factor=0}}")
     if rows is not None:
-        phases["unroll"].append(f"unroll-loops{{loop={r_block} factor=0}}")
+        for block in r_blocks:
+            phases["unroll"].append(f"unroll-loops{{loop={block} factor=0}}")
     return NestSchedule(phases)
 
 
@@ -244,13 +378,16 @@ def _conflicts(schedules: Sequence[NestSchedule], candidate: NestSchedule) -> bo
     )
 
 
-def _parallel_steps(module: ModuleOp) -> list[str]:
-    """Per nest, its outermost loop proved parallel (running more than once)."""
+def _parallel_steps(module: ModuleOp, unrolled: Collection[str] = ()) -> list[str]:
+    """Per nest, its outermost loop proved parallel (running more than once),
+    among the loops not named in `unrolled` (fully unrolled later)."""
     chosen: list[str] = []
     marked: set[ForOp] = set()
     for top in _tops(module):
         for loop in top.walk():
             if not isinstance(loop, ForOp) or (constant_trip_count(loop) or 0) < 2:
+                continue
+            if loop.name_str in unrolled:
                 continue
             try:
                 plan_parallelize(loop)
@@ -273,11 +410,14 @@ def _parallel_steps(module: ModuleOp) -> list[str]:
     return chosen
 
 
-def schedule_steps(module: ModuleOp) -> list[str]:
-    """The schedule `auto-schedule` applies to `module`, as pass specs."""
+def schedule_steps(module: ModuleOp, registers: int | None = None) -> list[str]:
+    """The schedule `auto-schedule` applies to `module`, as pass specs, for
+    a core with `registers` vector registers (default: the host's)."""
+    if registers is None:
+        registers = host_vector_registers()
     accepted: list[NestSchedule] = []
     for top in _tops(module):
-        schedule = plan_nest(top)
+        schedule = plan_nest(top, registers)
         if schedule is None or _conflicts(accepted, schedule):
             continue
         if _applies(module, _combine([*accepted, schedule])) is not None:
@@ -287,18 +427,21 @@ def schedule_steps(module: ModuleOp) -> list[str]:
     steps = _combine(accepted, _PHASES[:-1])
     blocked = _applies(module, steps)
     assert blocked is not None
-    for step in _parallel_steps(blocked):
+    unrolls = _combine(accepted, _PHASES[-1:])
+    unrolled = {_loop_option(u).partition("loop=")[2] for u in unrolls}
+    for step in _parallel_steps(blocked, unrolled):
         marked = _applies(blocked, [step])
         if marked is not None:
             steps.append(step)
             blocked = marked
-    return steps + _combine(accepted, _PHASES[-1:])
+    return steps + unrolls
 
 
-def schedule_pipeline(module: ModuleOp) -> str:
+def schedule_pipeline(module: ModuleOp, registers: int | None = None) -> str:
     """The `xdsl-opt -p` pipeline `auto-schedule` would apply to `module`
-    (empty when it leaves the module as it is)."""
-    return ",".join(schedule_steps(module))
+    (empty when it leaves the module as it is), for a core with `registers`
+    vector registers (default: the host's: 32 with AVX-512, else 16)."""
+    return ",".join(schedule_steps(module, registers))
 
 
 @dataclass(frozen=True)
@@ -311,16 +454,24 @@ class AutoSchedulePass(ModulePass):
     comment line `// auto-schedule: -p '...'` before the output; the same
     string comes from `xdsl_group.schedule_pipeline(module)`.  Nests the cost
     model does not cover are left as they are; every step is checked by its
-    pass, so the result computes what the input computes."""
+    pass, so the result computes what the input computes.
+    `registers=N` schedules for a core with N vector registers (default 0:
+    the host's, 32 with AVX-512, else 16), e.g. to reproduce a schedule made
+    for another machine."""
 
     name = "auto-schedule"
 
     print_pipeline: bool = False
+    registers: int = 0
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         from xdsl_group.context import all_passes
 
-        pipeline = schedule_pipeline(op)
+        if self.registers < 0 or self.registers == 1:
+            raise LoopnestError(
+                f"auto-schedule: registers must be 0 (the host's) or at least 2, got {self.registers}"
+            )
+        pipeline = schedule_pipeline(op, self.registers or None)
         if self.print_pipeline:
             print(f"// auto-schedule: -p '{pipeline}'", flush=True)
         if pipeline:

@@ -134,12 +134,15 @@ def _index_positions(loop: ForOp, what: str) -> list[tuple[AccessOp, int]]:
     iv = loop.induction_variable
     name = loop.name_str
     found: list[tuple[AccessOp, int]] = []
-    for use in list(iv.uses):
-        user = use.operation
+    # Program order (the variable is only visible inside the loop), so the
+    # first offending use is the one reported.
+    for user in loop.walk():
+        if user is loop or iv not in user.operands:
+            continue
         if isinstance(user, ForOp):
-            m_lb, m_ub = user.lower_bound.data, user.upper_bound.data
-            k = use.index
-            if k in used_dims(m_lb.results[0]) | used_dims(m_ub.results[0]):
+            positions = {k for k, v in enumerate(user.bound_operands) if v is iv}
+            bounds = (user.lower_bound.data.results[0], user.upper_bound.data.results[0])
+            if any(used_dims(e) & positions for e in bounds):
                 raise TransformationError(
                     f"{what}: its induction variable is used in the bounds of loop "
                     f"'{user.name_str}' ({_range_str(user)}), so shrinking it would change "
@@ -160,9 +163,6 @@ def _index_positions(loop: ForOp, what: str) -> list[tuple[AccessOp, int]]:
                 op=user,
                 loops=(loop,),
             )
-    for user in {id(u.operation): u.operation for u in iv.uses}.values():
-        if not isinstance(user, LoadOp | StoreOp):
-            continue
         positions = {k for k, v in enumerate(user.indices) if v is iv}
         for d, e in enumerate(user.map.data.results):
             if not (used_dims(e) & positions):
@@ -237,20 +237,21 @@ def _shrink(
             "is called in the module and its signature would change",
             op=callers[0],
         )
-    for use in memref.uses:
-        access = use.operation
+    for access in fn.walk():
+        if memref not in access.operands:
+            continue
         if not isinstance(access, LoadOp | StoreOp) or access.memref is not memref:
             raise TransformationError(
                 f"{what}: dimension {shown} of {array} would shrink, but {array} is also "
                 f"used by '{access.name}'",
                 op=access,
             )
-        for d in dims:
+        for d, trip in dims.items():
             e = access.map.data.results[d]
             if isinstance(e, AffineDimExpr) and access.indices[e.position] in ivs:
                 continue
             raise TransformationError(
-                f"{what}: dimension {d} of {array} would shrink to {dims[d] // factor}, "
+                f"{what}: dimension {d} of {array} would shrink to {trip // factor}, "
                 f"but {_spelled(access)} indexes it by {_index_str(access, d)}, not by "
                 "a bottlenecked loop",
                 op=access,

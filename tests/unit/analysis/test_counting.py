@@ -51,7 +51,7 @@ CO, CI, OH, OW, K = 8, 4, 5, 3, 3
 
 
 def conv(pipeline: str = "", **sizes: int):
-    shape = dict(co=CO, ci=CI, oh=OH, ow=OW, k=K) | sizes
+    shape = {"co": CO, "ci": CI, "oh": OH, "ow": OW, "k": K} | sizes
     module = xdsl_group.parse(conv_text(**shape))
     return xdsl_group.apply(module, pipeline) if pipeline else module
 
@@ -122,6 +122,19 @@ def test_depthwise():
     assert counts(module)[:2] == (2 * c * OH * OW * K * K, c * K * K)
 
 
+def test_spatial_grouping():
+    """Rows grouped with input channels: group g reads its channels' rows
+    [g*OH/G, (g+1)*OH/G + K - 1) only, and all of W."""
+    g, oh = 2, 6
+    module = conv(f"group-loops{{loops=oh,ci groups={g}}}", oh=oh)
+    assert counts(module) == (
+        2 * CO * CI * oh * OW * K * K // g,
+        CO * CI * K * K,
+        CI * (oh // g + K - 1) * (OW + K - 1),
+        CO * oh * OW,
+    )
+
+
 def test_stride_two_reads_every_other_row():
     """A 1x1 convolution of stride 2 reads rows and columns 0, 2, 4, ..."""
     module = conv(k=1, stride=2, oh=3, ow=2)
@@ -153,10 +166,12 @@ def test_matmul():
 
 
 def test_schedules_keep_the_counts():
-    """Splitting with a tail and unrolling change the loops, not the work."""
+    """Splitting with a tail, unrolling and the whole auto-schedule change the
+    loops, not the work."""
     base = counts(conv())
     scheduled = conv("split-loops{loop=oh factor=2},unroll-loops{loop=kw factor=2}")
     assert counts(scheduled) == base
+    assert counts(conv("auto-schedule")) == base
 
 
 def test_written_only_argument_reads_nothing():

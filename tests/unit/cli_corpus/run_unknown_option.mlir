@@ -1,5 +1,5 @@
-// ARGS: run {} --func f --fast
-// ERROR: unrecognized arguments: --fast
+// ARGS: run {} --func f --optimize
+// ERROR: unrecognized arguments: --optimize
 // STATUS: 2
 func.func @f(%A: memref<4xf32>) {
   func.return

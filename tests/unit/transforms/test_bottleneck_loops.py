@@ -125,7 +125,7 @@ def test_output_channels(backend: str, factor: int):
     )
     c = CO // factor
     assert shapes(module) == [(c, OH, OW), (CI, OH + 2, OW + 2), (c, CI, 3, 3)]
-    O, I, W = run(module, [O0[:c], I0, W0[:c]], backend)
+    O, _, W = run(module, [O0[:c], I0, W0[:c]], backend)
     np.testing.assert_array_equal(O, O0[:c] + conv(I0, W0[:c], 1, OH, OW))
     np.testing.assert_array_equal(W, W0[:c])
 

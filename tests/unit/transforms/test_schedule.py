@@ -51,16 +51,16 @@ def conv_text(co: int, ci: int, oh: int, ow: int, k: int = 3, stride: int = 1) -
 }}"""
 
 
-MATMUL = """func.func @mm(%C: memref<9x21xf32>, %A: memref<9x5xf32>, %B: memref<5x21xf32>) {
-  loopnest.for i %i in range(9) {
+MATMUL = """func.func @mm(%C: memref<20x21xf32>, %A: memref<20x5xf32>, %B: memref<5x21xf32>) {
+  loopnest.for i %i in range(20) {
     loopnest.for j %j in range(21) {
       loopnest.for k %k in range(5) {
-        %c = loopnest.load %C[%i, %j] : memref<9x21xf32>
-        %a = loopnest.load %A[%i, %k] : memref<9x5xf32>
+        %c = loopnest.load %C[%i, %j] : memref<20x21xf32>
+        %a = loopnest.load %A[%i, %k] : memref<20x5xf32>
         %b = loopnest.load %B[%k, %j] : memref<5x21xf32>
         %p = arith.mulf %a, %b : f32
         %s = arith.addf %c, %p : f32
-        loopnest.store %s, %C[%i, %j] : memref<9x21xf32>
+        loopnest.store %s, %C[%i, %j] : memref<20x21xf32>
       }
     }
   }
@@ -82,8 +82,8 @@ def strided_conv(I: np.ndarray, W: np.ndarray, stride: int, oh: int, ow: int) ->
 def case(name: str):
     """(module, function, arrays with O zero, expected O)."""
     if name == "matmul":
-        A, B = ints((9, 5), 1), ints((5, 21), 2)
-        return xdsl_group.parse(MATMUL), "mm", [np.zeros((9, 21), np.float32), A, B], A @ B
+        A, B = ints((20, 5), 1), ints((5, 21), 2)
+        return xdsl_group.parse(MATMUL), "mm", [np.zeros((20, 21), np.float32), A, B], A @ B
     if name == "example2":
         m = xdsl_group.parse((EXAMPLES / "conv2d_peeled_grouped.mlir").read_text())
         I, W = ints((8, 8, 8), 1), ints((8, 8, 3, 3), 2)
@@ -154,27 +154,54 @@ def test_auto_schedule_computes_the_reference(name: str):
 
 
 def test_auto_schedule_blocks_by_the_cost_model():
-    """64 accumulators: 8 channels x 8 columns (tails for the rest), 8 x 7
-    for 7 columns, and oh x ow for a depthwise conv (its channel loops run
-    once per group)."""
-    dense = schedule_pipeline(xdsl_group.parse(conv_text(64, 64, 56, 56)))
-    assert "split-loops{loop=co factor=8}" in dense
-    assert "split-loops{loop=ow factor=8}" in dense
-    assert "interchange-loops{order=ci,kh,kw,ow_i}" in dense
-    assert dense.endswith("unroll-loops{loop=ow_i factor=0},unroll-loops{loop=co_i factor=0}")
-    assert "parallelize-loops{loop=co}" in dense
-    small = schedule_pipeline(xdsl_group.parse(conv_text(512, 8, 7, 7)))
-    assert "split-loops{loop=co factor=8}" in small and "split-loops{loop=ow" not in small
+    """The block minimising the estimated cycles within the registers: on
+    32 registers 8 channels x 24 columns (3 vectors) for 54 columns, with
+    the 6-column tail blocked and unrolled as well; 4 x 24 on 16 registers;
+    16 channels x the 7 columns; oh x ow for a depthwise conv (its channel
+    loops run once per group)."""
+    dense = xdsl_group.parse(conv_text(64, 64, 56, 56))
+    wide = schedule_pipeline(dense, registers=32)
+    assert "split-loops{loop=co factor=8}" in wide
+    assert "split-loops{loop=ow factor=24}" in wide
+    assert "interchange-loops{order=ci,kh,kw,ow_i}" in wide
+    assert "interchange-loops{order=ci,kh,kw,ow_tail}" in wide
+    assert wide.endswith(
+        "unroll-loops{loop=ow_i factor=0},unroll-loops{loop=ow_tail factor=0},"
+        "unroll-loops{loop=co_i factor=0}"
+    )
+    assert "parallelize-loops{loop=co}" in wide
+    narrow = schedule_pipeline(dense, registers=16)
+    assert "split-loops{loop=co factor=4}" in narrow and "split-loops{loop=ow factor=24}" in narrow
+    small = schedule_pipeline(xdsl_group.parse(conv_text(512, 8, 7, 7)), registers=32)
+    assert "split-loops{loop=co factor=16}" in small and "split-loops{loop=ow" not in small
     assert "unroll-loops{loop=ow factor=0}" in small
-    strided = schedule_pipeline(xdsl_group.parse(conv_text(128, 4, 28, 28, stride=2)))
+    strided = schedule_pipeline(xdsl_group.parse(conv_text(128, 4, 28, 28, stride=2)), registers=16)
     assert "split-loops{loop=ow factor=8}" in strided
     depthwise = schedule_pipeline(
         xdsl_group.apply(
             xdsl_group.parse(conv_text(8, 8, 12, 20)), "group-loops{loops=co,ci groups=8}"
-        )
+        ),
+        registers=32,
     )
-    assert "split-loops{loop=oh factor=8}" in depthwise
+    assert "split-loops{loop=ow factor=16}" in depthwise
+    assert "unroll-loops{loop=oh factor=0}" in depthwise
     assert "parallelize-loops{loop=g}" in depthwise
+    # The pass states the same pipeline for the same registers.
+    assert str(xdsl_group.apply(dense, "auto-schedule{registers=16}")) == str(
+        xdsl_group.apply(dense, narrow)
+    )
+
+
+def test_choose_block_counts_tails():
+    """The estimate counts the tail blocks: 54 columns as 2 x 24 + 6 beats
+    6 x 8 + 6 (9 blocks of at most 8 FMAs per step)."""
+    from xdsl_group.transforms.auto_schedule import choose_block, nest_cycles
+
+    conv = [(False, True, True), (True, False, False)]  # input, weights
+    assert choose_block(64, 54, 8, 32, conv) == (8, 24)
+    assert nest_cycles(64, 54, 8, 24, 8, conv) < nest_cycles(64, 54, 8, 8, 8, conv)
+    # Too few registers for any block with more than one row: 1 x 8.
+    assert choose_block(64, 54, 8, 3, conv) == (1, 8)
 
 
 def test_auto_schedule_leaves_what_it_cannot_improve():

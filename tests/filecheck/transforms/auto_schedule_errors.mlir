@@ -1,0 +1,5 @@
+// RUN: xdsl-opt %examples/conv2d.mlir --verify-diagnostics -p 'auto-schedule{registers=1}' | filecheck %s
+// RUN: xdsl-opt %examples/conv2d.mlir --verify-diagnostics -p 'auto-schedule{registers=-4}' | filecheck %s --check-prefix=NEG
+
+// CHECK: error: auto-schedule: registers must be 0 (the host's) or at least 2, got 1
+// NEG: error: auto-schedule: registers must be 0 (the host's) or at least 2, got -4
