@@ -156,6 +156,7 @@ def choose_block(
     lanes: int,
     registers: int,
     operands: Sequence[tuple[bool, bool, bool]],
+    max_unrolled: int = MAX_UNROLLED,
 ) -> tuple[int, int]:
     """The (rows, columns) block minimising `nest_cycles` among blocks that
     fit in `registers`: rows a power of two up to `MAX_ROWS` (or the whole
@@ -175,7 +176,7 @@ def choose_block(
         for c in sorted(column_options):
             if Block(r, c, lanes).registers() > registers:
                 continue
-            if unrolled_copies(row_trip, column_trip, r, c) > MAX_UNROLLED:
+            if r * c > 1 and unrolled_copies(row_trip, column_trip, r, c) > max_unrolled:
                 continue
             cost = nest_cycles(row_trip, column_trip, r, c, lanes, operands)
             key = (cost, -(r * c), -c)
@@ -228,7 +229,9 @@ def _operand_shape(
     return row is not None and row in uses, column in uses, contiguous
 
 
-def plan_nest(top: ForOp, registers: int = 16) -> NestSchedule | None:
+def plan_nest(
+    top: ForOp, registers: int = 16, max_unrolled: int = MAX_UNROLLED
+) -> NestSchedule | None:
     """The register-blocking steps for the nest under `top`, or None when the
     cost model does not apply to it."""
     chain = _chain(top)
@@ -271,7 +274,7 @@ def plan_nest(top: ForOp, registers: int = 16) -> NestSchedule | None:
     def best_for(row: ForOp | None) -> tuple[float, int, int]:
         operands = [_operand_shape(l, ivs, row, columns) for l in operand_loads]
         tr = (trips[row] or 1) if row is not None else 1
-        fr, fc = choose_block(tr, tc, lanes, registers, operands)
+        fr, fc = choose_block(tr, tc, lanes, registers, operands, max_unrolled)
         return nest_cycles(tr, tc, fr, fc, lanes, operands) / tr, fr, fc
 
     rows_candidates = [l for l in out if l is not columns and (trips[l] or 0) >= 2]
@@ -410,14 +413,17 @@ def _parallel_steps(module: ModuleOp, unrolled: Collection[str] = ()) -> list[st
     return chosen
 
 
-def schedule_steps(module: ModuleOp, registers: int | None = None) -> list[str]:
+def schedule_steps(
+    module: ModuleOp, registers: int | None = None, max_unrolled: int = MAX_UNROLLED
+) -> list[str]:
     """The schedule `auto-schedule` applies to `module`, as pass specs, for
-    a core with `registers` vector registers (default: the host's)."""
+    a core with `registers` vector registers (default: the host's), making
+    at most `max_unrolled` copies of a nest's statement."""
     if registers is None:
         registers = host_vector_registers()
     accepted: list[NestSchedule] = []
     for top in _tops(module):
-        schedule = plan_nest(top, registers)
+        schedule = plan_nest(top, registers, max_unrolled)
         if schedule is None or _conflicts(accepted, schedule):
             continue
         if _applies(module, _combine([*accepted, schedule])) is not None:
@@ -437,11 +443,13 @@ def schedule_steps(module: ModuleOp, registers: int | None = None) -> list[str]:
     return steps + unrolls
 
 
-def schedule_pipeline(module: ModuleOp, registers: int | None = None) -> str:
+def schedule_pipeline(
+    module: ModuleOp, registers: int | None = None, max_unrolled: int = MAX_UNROLLED
+) -> str:
     """The `xdsl-opt -p` pipeline `auto-schedule` would apply to `module`
     (empty when it leaves the module as it is), for a core with `registers`
     vector registers (default: the host's: 32 with AVX-512, else 16)."""
-    return ",".join(schedule_steps(module, registers))
+    return ",".join(schedule_steps(module, registers, max_unrolled))
 
 
 @dataclass(frozen=True)
@@ -457,12 +465,15 @@ class AutoSchedulePass(ModulePass):
     pass, so the result computes what the input computes.
     `registers=N` schedules for a core with N vector registers (default 0:
     the host's, 32 with AVX-512, else 16), e.g. to reproduce a schedule made
-    for another machine."""
+    for another machine.  `max_unrolled=N` (default 320) bounds the copies
+    of a nest's statement the unrolled blocks make: smaller blocks compile
+    faster."""
 
     name = "auto-schedule"
 
     print_pipeline: bool = False
     registers: int = 0
+    max_unrolled: int = MAX_UNROLLED
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         from xdsl_group.context import all_passes
@@ -471,7 +482,11 @@ class AutoSchedulePass(ModulePass):
             raise LoopnestError(
                 f"auto-schedule: registers must be 0 (the host's) or at least 2, got {self.registers}"
             )
-        pipeline = schedule_pipeline(op, self.registers or None)
+        if self.max_unrolled < 1:
+            raise LoopnestError(
+                f"auto-schedule: max_unrolled must be at least 1, got {self.max_unrolled}"
+            )
+        pipeline = schedule_pipeline(op, self.registers or None, self.max_unrolled)
         if self.print_pipeline:
             print(f"// auto-schedule: -p '{pipeline}'", flush=True)
         if pipeline:

@@ -202,6 +202,11 @@ def test_choose_block_counts_tails():
     assert nest_cycles(64, 54, 8, 24, 8, conv) < nest_cycles(64, 54, 8, 8, 8, conv)
     # Too few registers for any block with more than one row: 1 x 8.
     assert choose_block(64, 54, 8, 3, conv) == (1, 8)
+    # At most 64 copies (full and tail blocks together): 8 x 24 is out.
+    rows, columns = choose_block(64, 54, 8, 32, conv, max_unrolled=64)
+    assert rows * columns + rows * (54 % columns) <= 64
+    dense = xdsl_group.parse(conv_text(64, 64, 56, 56))
+    assert "factor=24" not in schedule_pipeline(dense, registers=32, max_unrolled=64)
 
 
 def test_auto_schedule_leaves_what_it_cannot_improve():
