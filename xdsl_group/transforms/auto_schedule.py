@@ -42,6 +42,9 @@ unblocked.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -273,8 +276,32 @@ def _parallel_steps(module: ModuleOp) -> list[str]:
     return chosen
 
 
+_STEPS_CACHE_SIZE = 64
+_steps_lock = threading.Lock()
+# key: digest of the module's text; the choice depends on nothing else.
+_steps_cache: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+
+
 def schedule_steps(module: ModuleOp) -> list[str]:
-    """The schedule `auto-schedule` applies to `module`, as pass specs."""
+    """The schedule `auto-schedule` applies to `module`, as pass specs.
+
+    Memoised by the module's text: choosing a schedule applies trial
+    pipelines, and a client typically asks for the pipeline and then
+    applies the pass (or the reverse) to the same module."""
+    key = hashlib.sha256(str(module).encode()).hexdigest()
+    with _steps_lock:
+        if key in _steps_cache:
+            _steps_cache.move_to_end(key)
+            return list(_steps_cache[key])
+    steps = _choose_steps(module)
+    with _steps_lock:
+        _steps_cache[key] = tuple(steps)
+        while len(_steps_cache) > _STEPS_CACHE_SIZE:
+            _steps_cache.popitem(last=False)
+    return steps
+
+
+def _choose_steps(module: ModuleOp) -> list[str]:
     accepted: list[NestSchedule] = []
     for top in _tops(module):
         schedule = plan_nest(top)
