@@ -14,10 +14,7 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.interpreter import Interpreter
 from xdsl.ir import Operation, SSAValue
-from xdsl.interpreters.utils.ptr import RawPtr, TypedPtr
-from xdsl.interpreters.shaped_array import ShapedArray
 from xdsl.passes import PassPipeline
 from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
 
@@ -302,9 +299,15 @@ def interpret(module: ModuleOp, func_name: str, *arrays: np.ndarray[Any, Any]) -
     `IndexError` (each naming the op, as in the JIT); then every argument is
     left unchanged.
     """
+    # xDSL's interpreters are imported on first use: `xdsl.interpreters`
+    # loads every dialect's interpreter (RISC-V included), a large part of
+    # the start-up time of every tool run that never interprets.
+    from xdsl.interpreter import Interpreter
     from xdsl.interpreters import affine, arith, builtin, func as func_impl
     from xdsl.interpreters import math as math_impl
     from xdsl.interpreters import memref, scf
+    from xdsl.interpreters.shaped_array import ShapedArray
+    from xdsl.interpreters.utils.ptr import RawPtr, TypedPtr
 
     from xdsl_group.interpreters.checked import CheckedFunctions
     from xdsl_group.interpreters.affine import AffineFunctions

@@ -35,8 +35,9 @@ from xdsl_group.api import (
 from xdsl_group import parallel_runtime
 from xdsl_group.errors import LoopnestError
 from xdsl_group.dialects.attributes import RUNTIME_ERRORS_ATTR
-from xdsl_group.lowering.outline_parallel import RUNTIME_FUNCTION, atomic_error_flag
-from xdsl_group.lowering.runtime_checks import ERROR_GLOBAL
+
+# The lowering (and xDSL's `llvm` dialect with it) is imported on first
+# compile: `import xdsl_group`, which every tool run does, stays cheaper.
 
 _CACHE_SIZE = 64
 _lock = threading.Lock()
@@ -63,6 +64,8 @@ def host_target_machine() -> Any:
     A fresh one per engine: an MCJIT engine takes ownership of its target
     machine and frees it with itself.
     """
+    from xdsl_group.lowering.outline_parallel import RUNTIME_FUNCTION
+
     llvm = _llvm()
     global _initialized
     if not _initialized:
@@ -168,6 +171,8 @@ def _llvm_ir_and_checks(
 ) -> tuple[str, list[tuple[str, str]]]:
     from xdsl.backend.llvm.convert import convert_module
 
+    from xdsl_group.lowering.outline_parallel import atomic_error_flag
+
     llvm = _llvm()
     tm = host_target_machine()
     lowered = lower_to_llvm(module, noalias, fast_math, parallel)
@@ -210,6 +215,8 @@ class _Compiled:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def error_flag(self) -> ctypes.c_int32 | None:
+        from xdsl_group.lowering.runtime_checks import ERROR_GLOBAL
+
         if not self.checks:
             return None
         address = self.engine.get_global_value_address(ERROR_GLOBAL)

@@ -114,6 +114,8 @@ def evaluate(
 ) -> int:
     """The value of `expr`; `binary(node, a, b)` computes an operation
     (default: MLIR's semantics, floor division and non-negative `mod`)."""
+    if binary is None:
+        return _run(_program(expr), dims, symbols)
 
     def leaf(e: AffineExpr) -> int:
         match e:
@@ -126,6 +128,69 @@ def evaluate(
         raise ValueError(f"cannot evaluate affine expression '{e}'")
 
     return fold(expr, leaf, binary or apply_binary)
+
+
+# The default evaluation runs a flat post-order program of the expression,
+# built once per expression object: the interpreter evaluates the same index
+# and bound maps at every iteration.
+_CONST, _DIM, _SYM, _ERROR = "const", "dim", "sym", "error"
+_Program = tuple[tuple[object, object], ...]
+_PROGRAMS: dict[int, tuple[AffineExpr, _Program]] = {}
+_PROGRAM_CACHE_SIZE = 4096
+
+
+def _program(expr: AffineExpr) -> _Program:
+    cached = _PROGRAMS.get(id(expr))
+    if cached is not None and cached[0] is expr:
+        return cached[1]
+    code: list[tuple[object, object]] = []
+    for node in post_order(expr):
+        match node:
+            case AffineBinaryOpExpr(kind=kind):
+                code.append((kind, None))
+            case AffineConstantExpr(value=v):
+                code.append((_CONST, v))
+            case AffineDimExpr(position=p):
+                code.append((_DIM, p))
+            case AffineSymExpr(position=p):
+                code.append((_SYM, p))
+            case _:
+                code.append((_ERROR, f"cannot evaluate affine expression '{node}'"))
+    program = tuple(code)
+    if len(_PROGRAMS) >= _PROGRAM_CACHE_SIZE:
+        _PROGRAMS.clear()
+    # The entry keeps `expr` alive, so its id is not reused while cached.
+    _PROGRAMS[id(expr)] = (expr, program)
+    return program
+
+
+def _run(program: _Program, dims: Sequence[int], symbols: Sequence[int]) -> int:
+    """`program` on a stack, with `apply_binary`'s semantics."""
+    stack: list[int] = []
+    push, pop = stack.append, stack.pop
+    for op, arg in program:
+        if op is _CONST:
+            push(arg)  # type: ignore[arg-type]
+        elif op is _DIM:
+            push(dims[arg])  # type: ignore[index]
+        elif op is _SYM:
+            push(symbols[arg])  # type: ignore[index]
+        elif op is _ERROR:
+            raise ValueError(arg)
+        else:
+            b = pop()
+            a = pop()
+            if op is AffineBinaryOpKind.Add:
+                push(a + b)
+            elif op is AffineBinaryOpKind.Mul:
+                push(a * b)
+            elif op is AffineBinaryOpKind.FloorDiv:
+                push(a // b)
+            elif op is AffineBinaryOpKind.CeilDiv:
+                push(-(-a // b))
+            else:
+                push(a % b)
+    return stack[0]
 
 
 def evaluate_map(

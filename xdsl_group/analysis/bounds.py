@@ -73,10 +73,9 @@ class BoundsViolation:
 def _out_of_bounds(access: Access, dim: int, size: int) -> isl.Set:
     """The iterations at which index `dim` of `access` leaves `[0, size)`
     (`size` < 0: dynamic, only negative indices are out of bounds)."""
-    dims = ", ".join(access.context.dim_names)
     e = access.index_strs()[dim]
     bad = f"({e}) < 0" if size < 0 else f"({e}) < 0 or ({e}) >= {size}"
-    return access.domain().intersect(isl.Set(f"{{ [{dims}] : {bad} }}"))
+    return access.context.where(bad)
 
 
 def access_violations(access: Access) -> list[BoundsViolation]:

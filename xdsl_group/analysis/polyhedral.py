@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import islpy as isl
 from xdsl.ir import Operation, SSAValue
@@ -173,9 +174,17 @@ def _operand_names(operands: Sequence[SSAValue], loops: Sequence[ForOp]) -> list
 
 @dataclass(frozen=True)
 class LoopContext:
-    """The loops enclosing a point of the program, outermost first."""
+    """The loops enclosing a point of the program, outermost first.
+
+    The isl objects built from the loops are memoised on the context: a
+    context describes the loops as they are when it is made, so make a new
+    one (`of`, `collect_accesses`) after rewriting them.
+    """
 
     loops: tuple[ForOp, ...]
+    _memo: dict[Any, Any] = field(
+        default_factory=dict, init=False, compare=False, hash=False, repr=False
+    )
 
     @staticmethod
     def of(op: Operation) -> LoopContext:
@@ -201,6 +210,11 @@ class LoopContext:
 
     def constraints(self) -> list[str]:
         """isl constraints of the loops' bounds and steps, over `dim_names`."""
+        if "constraints" not in self._memo:
+            self._memo["constraints"] = self._constraints()
+        return list(self._memo["constraints"])
+
+    def _constraints(self) -> list[str]:
         out: list[str] = []
         for k, loop in enumerate(self.loops):
             names = _operand_names(loop.bound_operands, self.loops[:k])
@@ -214,7 +228,20 @@ class LoopContext:
 
     def domain(self, params: str = "") -> isl.Set:
         """The iteration domain `{ [i0, ..., in] : bounds }`."""
-        return isl_set(self.dim_names, self.constraints(), params)
+        key = ("domain", params)
+        if key not in self._memo:
+            self._memo[key] = isl_set(self.dim_names, self.constraints(), params)
+        return self._memo[key]
+
+    def where(self, condition: str) -> isl.Set:
+        """The iterations of the domain at which `condition` (isl text over
+        `dim_names`) holds; accesses of one nest share their index
+        expressions, so the sets are memoised by the condition."""
+        key = ("where", condition)
+        if key not in self._memo:
+            cond = isl.Set(f"{{ [{', '.join(self.dim_names)}] : {condition} }}")
+            self._memo[key] = self.domain().intersect(cond)
+        return self._memo[key]
 
     def env(self, point: Sequence[int]) -> dict[SSAValue, int]:
         """The induction variables' values at `point` (outermost first)."""
@@ -235,10 +262,14 @@ class LoopContext:
 
 @dataclass(frozen=True)
 class Access:
-    """One `loopnest.load`/`loopnest.store` with its iteration domain and relation."""
+    """One `loopnest.load`/`loopnest.store` with its iteration domain and
+    relation (memoised, like the context's domain)."""
 
     op: LoadOp | StoreOp
     context: LoopContext
+    _memo: dict[Any, Any] = field(
+        default_factory=dict, init=False, compare=False, hash=False, repr=False
+    )
 
     @property
     def is_write(self) -> bool:
@@ -249,20 +280,27 @@ class Access:
         return self.op.memref
 
     def index_strs(self) -> list[str]:
-        names = _operand_names(self.op.indices, self.context.loops)
-        return [isl_expr(e, names) for e in self.op.map.data.results]
+        if "indices" not in self._memo:
+            names = _operand_names(self.op.indices, self.context.loops)
+            self._memo["indices"] = [isl_expr(e, names) for e in self.op.map.data.results]
+        return list(self._memo["indices"])
 
     def domain(self) -> isl.Set:
         return self.context.domain()
 
     def relation(self, array_name: str = "A") -> isl.Map:
         """`{ [i0..in] -> A[indices] : i in domain }`."""
-        m = isl_map(self.context.dim_names, array_name, self.index_strs())
-        return m.intersect_domain(self.domain())
+        key = ("relation", array_name)
+        if key not in self._memo:
+            m = isl_map(self.context.dim_names, array_name, self.index_strs())
+            self._memo[key] = m.intersect_domain(self.domain())
+        return self._memo[key]
 
     def footprint(self) -> isl.Set:
         """The set of memref indices the access touches over its whole domain."""
-        return self.relation().range()
+        if "footprint" not in self._memo:
+            self._memo["footprint"] = self.relation().range()
+        return self._memo["footprint"]
 
     def indices_at(self, point: Sequence[int]) -> tuple[int, ...]:
         """The access's indices at iteration `point`, evaluated directly."""
@@ -271,12 +309,20 @@ class Access:
 
 
 def collect_accesses(root: Operation) -> list[Access]:
-    """Every loopnest access under `root`, in program (pre-)order."""
-    return [
-        Access(op, LoopContext.of(op))
-        for op in root.walk()
-        if isinstance(op, LoadOp | StoreOp)
-    ]
+    """Every loopnest access under `root`, in program (pre-)order.
+
+    Accesses under the same loops share one `LoopContext`, so each loop
+    nest's domain is built once.
+    """
+    contexts: dict[Operation | None, LoopContext] = {}
+    out: list[Access] = []
+    for op in root.walk():
+        if isinstance(op, LoadOp | StoreOp):
+            parent = op.parent_op()
+            if parent not in contexts:
+                contexts[parent] = LoopContext.of(op)
+            out.append(Access(op, contexts[parent]))
+    return out
 
 
 def constant_trip_count(loop: ForOp) -> int | None:

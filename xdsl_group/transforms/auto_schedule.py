@@ -42,6 +42,9 @@ unblocked.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -413,14 +416,39 @@ def _parallel_steps(module: ModuleOp, unrolled: Collection[str] = ()) -> list[st
     return chosen
 
 
+_STEPS_CACHE_SIZE = 64
+_steps_lock = threading.Lock()
+# key: digest of the module's text and the options; the choice depends on nothing else.
+_steps_cache: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+
+
 def schedule_steps(
     module: ModuleOp, registers: int | None = None, max_unrolled: int = MAX_UNROLLED
 ) -> list[str]:
     """The schedule `auto-schedule` applies to `module`, as pass specs, for
     a core with `registers` vector registers (default: the host's), making
-    at most `max_unrolled` copies of a nest's statement."""
+    at most `max_unrolled` copies of a nest's statement.
+
+    Memoised by the module's text and the options: choosing a schedule
+    applies trial pipelines, and a client typically asks for the pipeline
+    and then applies the pass (or the reverse) to the same module."""
     if registers is None:
         registers = host_vector_registers()
+    text = f"{registers}:{max_unrolled}:{module}"
+    key = hashlib.sha256(text.encode()).hexdigest()
+    with _steps_lock:
+        if key in _steps_cache:
+            _steps_cache.move_to_end(key)
+            return list(_steps_cache[key])
+    steps = _choose_steps(module, registers, max_unrolled)
+    with _steps_lock:
+        _steps_cache[key] = tuple(steps)
+        while len(_steps_cache) > _STEPS_CACHE_SIZE:
+            _steps_cache.popitem(last=False)
+    return steps
+
+
+def _choose_steps(module: ModuleOp, registers: int, max_unrolled: int) -> list[str]:
     accepted: list[NestSchedule] = []
     for top in _tops(module):
         schedule = plan_nest(top, registers, max_unrolled)
