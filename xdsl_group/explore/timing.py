@@ -24,6 +24,11 @@ from xdsl.dialects.builtin import MemRefType, ModuleOp
 
 from xdsl_group.explore.networks import ConvLayer
 
+MAX_UNROLLED = 32
+"""`auto-schedule`'s `max_unrolled` for the exploration: compile time grows
+with the unrolled copies (about 0.03 s each) and hundreds of candidates are
+compiled, so the register blocks are kept small; every candidate and the
+dense baseline are compiled the same way."""
 REPEATS = 7
 MIN_TIME_S = 0.05
 MAX_CALLS = 1000
@@ -54,10 +59,11 @@ def _median_times_ms(
 
 
 def schedule(module: ModuleOp) -> ModuleOp:
-    """`module` after `auto-schedule` (a new module): the program that is timed."""
+    """`module` after `auto-schedule{max_unrolled=32}` (a new module): the
+    program that is timed."""
     import xdsl_group
 
-    return xdsl_group.apply(module, "auto-schedule")
+    return xdsl_group.apply(module, f"auto-schedule{{max_unrolled={MAX_UNROLLED}}}")
 
 
 def _native_call(
