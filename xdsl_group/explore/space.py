@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Sequence, Callable
 from dataclasses import dataclass
 
 from xdsl.dialects.builtin import ModuleOp
@@ -73,26 +73,55 @@ def candidates(net: Network, layer: ConvLayer, budget: int, seed: int) -> list[C
         raise ValueError(f"layer '{layer.name}' is not layer {layer.index} of network '{net.name}'")
     consumer = net.layers[layer.consumer] if layer.consumer is not None else None
     space = _Space(layer, consumer)
-    rng = random.Random(_seed(seed, layer, consumer))
     baseline = Candidate(layer.index, layer.name, "", "dense" if layer.groups == 1 else "group")
-    result = [baseline]
     # A grouped layer's own grouping is its baseline, not a candidate.
     seen = {("", ""), (layer.base_pipeline, "")}
     kinds = space.kinds()
+    shared = [k for k in kinds if k != "bottleneck"]
+    # Bottlenecks (only for layers with a consumer) get their share of the
+    # budget from a stream of their own, and come last; the other kinds come
+    # from a stream seeded by the layer's shape alone, so that layers of one
+    # shape, with a consumer or not, share those candidates (and the work of
+    # evaluating them).
+    own = round((budget - 1) / len(kinds)) if "bottleneck" in kinds else 0
+    first = _draws(space, shared, random.Random(_seed(seed, layer, None)), budget - 1 - own, seen)
+    last = (
+        _draws(space, ["bottleneck"], random.Random(_seed(seed, layer, consumer)), own, seen)
+        if own
+        else []
+    )
+    if len(first) + len(last) < budget - 1 and own:
+        # A small space: fill up from the shared stream.
+        first = _draws(
+            space, shared, random.Random(_seed(seed, layer, None)), budget - 1 - len(last),
+            {("", ""), (layer.base_pipeline, "")} | {(d.pipeline, d.next_pipeline) for d in last},
+        )
+    return [baseline] + [
+        Candidate(layer.index, layer.name, d.pipeline, d.kind, d.next_pipeline)
+        for d in first + last
+    ]
+
+
+def _draws(
+    space: "_Space", kinds: Sequence[str], rng: random.Random, count: int,
+    seen: set[tuple[str, str]],
+) -> list["_Draw"]:
+    """Up to `count` distinct draws of `kinds` not in `seen` (updated)."""
+    out: list[_Draw] = []
     attempts = 0
-    while kinds and len(result) < budget and attempts < 20 * budget + 50:
+    while kinds and len(out) < count and attempts < 20 * count + 50:
         attempts += 1
-        draw = space.draw(rng.choice(kinds), rng)
+        draw = space.draw(rng.choice(list(kinds)), rng)
         if draw is None or (draw.pipeline, draw.next_pipeline) in seen:
             continue
         seen.add((draw.pipeline, draw.next_pipeline))
-        result.append(Candidate(layer.index, layer.name, draw.pipeline, draw.kind, draw.next_pipeline))
-    return result
+        out.append(draw)
+    return out
 
 
 def _seed(seed: int, layer: ConvLayer, consumer: ConvLayer | None) -> int:
     # The consumer matters only through its grouping (kept under a bottleneck).
-    text = f"{seed}|{layer.shape}|{consumer.groups if consumer else 0}"
+    text = f"{seed}|{layer.shape}" + (f"|bottleneck|{consumer.groups}" if consumer else "")
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
