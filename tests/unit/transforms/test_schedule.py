@@ -10,45 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from programs import conv_text
 
 import xdsl_group
-from xdsl_group import reference
-from xdsl_group import schedule_pipeline
+from xdsl_group import reference, schedule_pipeline
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-
-
-def conv_text(co: int, ci: int, oh: int, ow: int, k: int = 3, stride: int = 1) -> str:
-    """A dense convolution in the seed's loop order."""
-    h, w = (oh - 1) * stride + k, (ow - 1) * stride + k
-    o_t, i_t, w_t = (
-        f"memref<{co}x{oh}x{ow}xf32>",
-        f"memref<{ci}x{h}x{w}xf32>",
-        f"memref<{co}x{ci}x{k}x{k}xf32>",
-    )
-    row = "%oh + %kh" if stride == 1 else f"%oh * {stride} + %kh"
-    col = "%ow + %kw" if stride == 1 else f"%ow * {stride} + %kw"
-    return f"""func.func @conv(%O: {o_t}, %I: {i_t}, %W: {w_t}) {{
-  loopnest.for co %co in range({co}) {{
-    loopnest.for ci %ci in range({ci}) {{
-      loopnest.for oh %oh in range({oh}) {{
-        loopnest.for ow %ow in range({ow}) {{
-          loopnest.for kh %kh in range({k}) {{
-            loopnest.for kw %kw in range({k}) {{
-              %o = loopnest.load %O[%co, %oh, %ow] : {o_t}
-              %i = loopnest.load %I[%ci, {row}, {col}] : {i_t}
-              %w = loopnest.load %W[%co, %ci, %kh, %kw] : {w_t}
-              %p = arith.mulf %i, %w : f32
-              %s = arith.addf %o, %p : f32
-              loopnest.store %s, %O[%co, %oh, %ow] : {o_t}
-            }}
-          }}
-        }}
-      }}
-    }}
-  }}
-  func.return
-}}"""
 
 
 MATMUL = """func.func @mm(%C: memref<20x21xf32>, %A: memref<20x5xf32>, %B: memref<5x21xf32>) {
