@@ -58,6 +58,45 @@ def host_cpu_features() -> str:
     return str(_llvm().get_host_cpu_features().flatten())
 
 
+_PROBE_IR = """
+define void @probe(ptr noalias %a, ptr noalias %b, i64 %n) {
+entry:
+  br label %loop
+loop:
+  %i = phi i64 [ 0, %entry ], [ %j, %loop ]
+  %pa = getelementptr float, ptr %a, i64 %i
+  %pb = getelementptr float, ptr %b, i64 %i
+  %x = load float, ptr %pa
+  %y = load float, ptr %pb
+  %s = fadd float %x, %y
+  store float %s, ptr %pa
+  %j = add i64 %i, 1
+  %c = icmp ult i64 %j, %n
+  br i1 %c, label %loop, label %exit
+exit:
+  ret void
+}
+"""
+
+
+@functools.cache
+def host_vector_bits() -> int:
+    """The width of the vectors LLVM's vectoriser uses on the host CPU: 512
+    on AVX-512 cores it does not tune for 256-bit vectors (e.g. Zen 4), 256
+    on other AVX cores (e.g. Rocket Lake, where a 512-bit FMA takes both
+    FMA ports), 128 with SSE only.  Read off the code it makes for a simple
+    f32 loop, so it follows LLVM's own tuning of the CPU."""
+    llvm = _llvm()
+    tm = host_target_machine()
+    mod = llvm.parse_assembly(_PROBE_IR)
+    _optimize(mod, tm)
+    asm = tm.emit_assembly(mod)
+    for register, bits in (("zmm", 512), ("ymm", 256)):
+        if register in asm:
+            return bits
+    return 128
+
+
 def host_target_machine() -> Any:
     """A new target machine for the host CPU (name and features), -O3.
 

@@ -9,8 +9,10 @@ exact legality check: a schedule the checks refuse is never applied (the
 nest it was for is then left as it was), so the result always computes what
 the input computes.
 
-The cost model targets an AVX2/FMA core (16 vector registers of 8 floats)
-for nests of one reduction statement `O[...] = O[...] + ...` (convolutions,
+The cost model targets a core with FMA and `registers` vector registers of
+`vector_bits` bits (by default the host's: 16 or 32 registers, and the width
+LLVM vectorises with there, e.g. 256 bits on AVX2 cores and on Rocket Lake,
+512 on Zen 4) for nests of one reduction statement `O[...] = O[...] + ...` (convolutions,
 grouped and depthwise ones, matmuls):
 
 - *register blocking*: a block of output elements, `R` rows (an output loop,
@@ -21,10 +23,11 @@ grouped and depthwise ones, matmuls):
   reassociates the recognised reduction, as its exact check confirms) and
   unrolled fully (`unroll-loops`): unroll-and-jam.  About 64 accumulators
   (8 vector registers) hide the add latency with room left for operands;
-  `C` is 8 (or the whole trip count when it is smaller); `R` is the largest power of
-  two with `R*C <= 64` (at most the row loop's trip count).  A trip count the
-  factor does not divide leaves a tail loop, itself blocked by the other
-  loop.
+  `R` (a power of two) and `C` (whole vectors, or the whole trip count) are
+  those of least estimated cycles (`nest_cycles`: FMA and load port
+  pressure, latency, tails) among the blocks that fit in the registers.  A
+  trip count the factor does not divide leaves a tail loop, itself blocked
+  by the other loop.
 - the row loop is the output loop (besides `C`) that minimises the operand
   loads per multiply-add of one block: a load not using a block loop is
   shared by that loop's copies;
@@ -61,10 +64,9 @@ from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, enclosing_loops
 from xdsl_group.errors import LoopnestError
 from xdsl_group.transforms.parallelize_loops import plan_parallelize
 
-VECTOR_BYTES = 32
-"""Bytes per vector register the schedules are made for: AVX2's 256 bits,
-which LLVM also prefers on AVX-512 cores (on cores like Rocket Lake a 512-bit
-FMA takes both 256-bit FMA ports)."""
+VECTOR_BITS = 256
+"""The vector width schedules are made for when the host's is not asked
+for (`vector_bits=0` asks for it): AVX2's."""
 MAX_ROWS = 16
 MAX_COLUMN_VECTORS = 4
 FMA_PORTS = 2
@@ -84,12 +86,27 @@ _PHASES = ("order", "split-rows", "sink-rows", "split-columns", "sink-columns", 
 """The pipeline runs each phase for every nest before the next phase."""
 
 
+def host_vector_bits() -> int:
+    """The width (bits) of the vectors LLVM vectorises with on the host."""
+    from xdsl_group.jit import host_vector_bits as probe
+
+    return probe()
+
+
 def host_vector_registers() -> int:
     """Vector registers of the host: 32 with AVX-512 (EVEX encodes ymm16-31),
     else 16."""
     from xdsl_group.jit import host_cpu_features
 
     return 32 if "+avx512f" in host_cpu_features() else 16
+
+
+def vector_count(columns: int, lanes: int) -> int:
+    """Registers one row of `columns` contiguous elements takes as the
+    vectoriser packs it: whole vectors of `lanes`, then the rest in
+    power-of-two pieces (12 floats on 16 lanes: 8 + 4, two registers)."""
+    whole, rest = divmod(columns, lanes)
+    return whole + bin(rest).count("1")
 
 
 @dataclass(frozen=True)
@@ -103,7 +120,7 @@ class Block:
 
     @property
     def column_vectors(self) -> int:
-        return -(-self.columns // self.lanes)
+        return vector_count(self.columns, self.lanes)
 
     def registers(self) -> int:
         """Accumulators, plus the column operand and one broadcast."""
@@ -118,7 +135,7 @@ def step_cycles(
     says, for each operand load, whether it uses the row loop, the column
     loop, and whether it is contiguous along the columns (one vector load
     per register instead of one load per column)."""
-    vectors = -(-columns // lanes)
+    vectors = vector_count(columns, lanes)
     fmas = rows * vectors
     loads = 0
     for uses_row, uses_column, contiguous in operands:
@@ -233,7 +250,10 @@ def _operand_shape(
 
 
 def plan_nest(
-    top: ForOp, registers: int = 16, max_unrolled: int = MAX_UNROLLED
+    top: ForOp,
+    registers: int = 16,
+    max_unrolled: int = MAX_UNROLLED,
+    vector_bits: int = VECTOR_BITS,
 ) -> NestSchedule | None:
     """The register-blocking steps for the nest under `top`, or None when the
     cost model does not apply to it."""
@@ -248,7 +268,7 @@ def plan_nest(
     store = stores[0]
     element = store.memref.type.element_type
     width = getattr(element, "bitwidth", 32)
-    lanes = max(1, VECTOR_BYTES * 8 // width)
+    lanes = max(1, vector_bits // width)
     # Loops whose induction variable bounds a later loop stay outside.
     start = 0
     for k, loop in enumerate(chain):
@@ -423,24 +443,29 @@ _steps_cache: OrderedDict[str, tuple[str, ...]] = OrderedDict()
 
 
 def schedule_steps(
-    module: ModuleOp, registers: int | None = None, max_unrolled: int = MAX_UNROLLED
+    module: ModuleOp,
+    registers: int | None = None,
+    max_unrolled: int = MAX_UNROLLED,
+    vector_bits: int | None = None,
 ) -> list[str]:
     """The schedule `auto-schedule` applies to `module`, as pass specs, for
-    a core with `registers` vector registers (default: the host's), making
-    at most `max_unrolled` copies of a nest's statement.
+    a core with `registers` vector registers of `vector_bits` bits (default:
+    the host's), making at most `max_unrolled` copies of a nest's statement.
 
     Memoised by the module's text and the options: choosing a schedule
     applies trial pipelines, and a client typically asks for the pipeline
     and then applies the pass (or the reverse) to the same module."""
     if registers is None:
         registers = host_vector_registers()
-    text = f"{registers}:{max_unrolled}:{module}"
+    if vector_bits is None:
+        vector_bits = host_vector_bits()
+    text = f"{registers}:{max_unrolled}:{vector_bits}:{module}"
     key = hashlib.sha256(text.encode()).hexdigest()
     with _steps_lock:
         if key in _steps_cache:
             _steps_cache.move_to_end(key)
             return list(_steps_cache[key])
-    steps = _choose_steps(module, registers, max_unrolled)
+    steps = _choose_steps(module, registers, max_unrolled, vector_bits)
     with _steps_lock:
         _steps_cache[key] = tuple(steps)
         while len(_steps_cache) > _STEPS_CACHE_SIZE:
@@ -448,10 +473,12 @@ def schedule_steps(
     return steps
 
 
-def _choose_steps(module: ModuleOp, registers: int, max_unrolled: int) -> list[str]:
+def _choose_steps(
+    module: ModuleOp, registers: int, max_unrolled: int, vector_bits: int
+) -> list[str]:
     accepted: list[NestSchedule] = []
     for top in _tops(module):
-        schedule = plan_nest(top, registers, max_unrolled)
+        schedule = plan_nest(top, registers, max_unrolled, vector_bits)
         if schedule is None or _conflicts(accepted, schedule):
             continue
         if _applies(module, _combine([*accepted, schedule])) is not None:
@@ -472,12 +499,17 @@ def _choose_steps(module: ModuleOp, registers: int, max_unrolled: int) -> list[s
 
 
 def schedule_pipeline(
-    module: ModuleOp, registers: int | None = None, max_unrolled: int = MAX_UNROLLED
+    module: ModuleOp,
+    registers: int | None = None,
+    max_unrolled: int = MAX_UNROLLED,
+    vector_bits: int | None = None,
 ) -> str:
     """The `xdsl-opt -p` pipeline `auto-schedule` would apply to `module`
     (empty when it leaves the module as it is), for a core with `registers`
-    vector registers (default: the host's: 32 with AVX-512, else 16)."""
-    return ",".join(schedule_steps(module, registers, max_unrolled))
+    vector registers (default: the host's: 32 with AVX-512, else 16) of
+    `vector_bits` bits (default: the width LLVM vectorises with on the
+    host)."""
+    return ",".join(schedule_steps(module, registers, max_unrolled, vector_bits))
 
 
 @dataclass(frozen=True)
@@ -492,8 +524,10 @@ class AutoSchedulePass(ModulePass):
     model does not cover are left as they are; every step is checked by its
     pass, so the result computes what the input computes.
     `registers=N` schedules for a core with N vector registers (default 0:
-    the host's, 32 with AVX-512, else 16), e.g. to reproduce a schedule made
-    for another machine.  `max_unrolled=N` (default 320) bounds the copies
+    the host's, 32 with AVX-512, else 16) and `vector_bits=N` for vectors of
+    N bits (default 0: the width LLVM vectorises with on the host, 512 on
+    Zen 4, 256 on AVX2 cores and on Rocket Lake), e.g. to reproduce a
+    schedule made for another machine.  `max_unrolled=N` (default 320) bounds the copies
     of a nest's statement the unrolled blocks make: smaller blocks compile
     faster."""
 
@@ -502,6 +536,7 @@ class AutoSchedulePass(ModulePass):
     print_pipeline: bool = False
     registers: int = 0
     max_unrolled: int = MAX_UNROLLED
+    vector_bits: int = 0
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         from xdsl_group.context import all_passes
@@ -514,7 +549,14 @@ class AutoSchedulePass(ModulePass):
             raise LoopnestError(
                 f"auto-schedule: max_unrolled must be at least 1, got {self.max_unrolled}"
             )
-        pipeline = schedule_pipeline(op, self.registers or None, self.max_unrolled)
+        if self.vector_bits < 0 or self.vector_bits % 32:
+            raise LoopnestError(
+                "auto-schedule: vector_bits must be 0 (the host's) or a positive "
+                f"multiple of 32, got {self.vector_bits}"
+            )
+        pipeline = schedule_pipeline(
+            op, self.registers or None, self.max_unrolled, self.vector_bits or None
+        )
         if self.print_pipeline:
             print(f"// auto-schedule: -p '{pipeline}'", flush=True)
         if pipeline:

@@ -1,5 +1,5 @@
-// RUN: xdsl-opt %s -p 'auto-schedule{print_pipeline=true registers=16}' | filecheck %s
-// RUN: xdsl-opt %examples/conv2d.mlir -p 'auto-schedule{print_pipeline=true registers=16}' | filecheck %s --check-prefix=SMALL
+// RUN: xdsl-opt %s -p 'auto-schedule{print_pipeline=true registers=16 vector_bits=256}' | filecheck %s
+// RUN: xdsl-opt %examples/conv2d.mlir -p 'auto-schedule{print_pipeline=true registers=16 vector_bits=256}' | filecheck %s --check-prefix=SMALL
 
 // 10 output channels, 41 columns, 16 vector registers: blocks of 4
 // channels x 24 columns (3 vectors) kept in registers inside the reduction
@@ -61,18 +61,21 @@
 // CHECK-NEXT:      loopnest.store
 // CHECK-NEXT:    }
 
-// The seed conv (8 channels, 6 columns): one block of 8 x 6, both loops
-// unrolled fully inside the reductions; oh is the parallel loop.
+// The seed conv (8 channels, 6 columns): 6 columns take two registers a
+// row (4 + 2 floats), so blocks of 4 channels x 6 fit in 16 registers,
+// unrolled inside the reductions; co is the parallel loop.
 
-// SMALL:       // auto-schedule: -p 'interchange-loops{order=oh,ci,kh,kw,co,ow},parallelize-loops{loop=oh},unroll-loops{loop=ow factor=0},unroll-loops{loop=co factor=0}'
+// SMALL:       // auto-schedule: -p 'interchange-loops{order=co,oh,ci,kh,kw,ow},split-loops{loop=co factor=4},interchange-loops{order=oh,ci,kh,kw,co_i,ow},parallelize-loops{loop=co},unroll-loops{loop=ow factor=0},unroll-loops{loop=co_i factor=0}'
 // SMALL-LABEL: func.func @conv2d
-// SMALL-NEXT:    loopnest.for oh %[[OH:.*]] in range(6) parallel {
-// SMALL-NEXT:      loopnest.for ci %{{.*}} in range(8) {
-// SMALL-NEXT:        loopnest.for kh %{{.*}} in range(3) {
-// SMALL-NEXT:          loopnest.for kw %{{.*}} in range(3) {
-// SMALL-NEXT:            %{{.*}} = loopnest.load %{{.*}}[0, %[[OH]], 0] : memref<8x6x6xf32>
-// SMALL:                 loopnest.store %{{.*}}, %{{.*}}[0, %[[OH]], 1] : memref<8x6x6xf32>
-// SMALL:                 loopnest.store %{{.*}}, %{{.*}}[7, %[[OH]], 5] : memref<8x6x6xf32>
+// SMALL-NEXT:    loopnest.for co %[[CO:.*]] in range(0, 8, 4) parallel {
+// SMALL-NEXT:      loopnest.for oh %[[OH:.*]] in range(6) {
+// SMALL-NEXT:        loopnest.for ci %{{.*}} in range(8) {
+// SMALL-NEXT:          loopnest.for kh %{{.*}} in range(3) {
+// SMALL-NEXT:            loopnest.for kw %{{.*}} in range(3) {
+// SMALL-NEXT:              %{{.*}} = loopnest.load %{{.*}}[%[[CO]], %[[OH]], 0] : memref<8x6x6xf32>
+// SMALL:                   loopnest.store %{{.*}}, %{{.*}}[%[[CO]], %[[OH]], 1] : memref<8x6x6xf32>
+// SMALL:                   loopnest.store %{{.*}}, %{{.*}}[%[[CO]] + 3, %[[OH]], 5] : memref<8x6x6xf32>
+// SMALL-NEXT:            }
 // SMALL-NEXT:          }
 // SMALL-NEXT:        }
 // SMALL-NEXT:      }

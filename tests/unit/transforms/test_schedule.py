@@ -124,10 +124,10 @@ def test_auto_schedule_blocks_by_the_cost_model():
     """The block minimising the estimated cycles within the registers: on
     32 registers 8 channels x 24 columns (3 vectors) for 54 columns, with
     the 6-column tail blocked and unrolled as well; 4 x 24 on 16 registers;
-    16 channels x the 7 columns; oh x ow for a depthwise conv (its channel
+    8 channels x the 7 columns; oh x ow for a depthwise conv (its channel
     loops run once per group)."""
     dense = xdsl_group.parse(conv_text(64, 64, 56, 56))
-    wide = schedule_pipeline(dense, registers=32)
+    wide = schedule_pipeline(dense, registers=32, vector_bits=256)
     assert "split-loops{loop=co factor=8}" in wide
     assert "split-loops{loop=ow factor=24}" in wide
     assert "interchange-loops{order=ci,kh,kw,ow_i}" in wide
@@ -137,26 +137,50 @@ def test_auto_schedule_blocks_by_the_cost_model():
         "unroll-loops{loop=co_i factor=0}"
     )
     assert "parallelize-loops{loop=co}" in wide
-    narrow = schedule_pipeline(dense, registers=16)
+    narrow = schedule_pipeline(dense, registers=16, vector_bits=256)
     assert "split-loops{loop=co factor=4}" in narrow and "split-loops{loop=ow factor=24}" in narrow
-    small = schedule_pipeline(xdsl_group.parse(conv_text(512, 8, 7, 7)), registers=32)
-    assert "split-loops{loop=co factor=16}" in small and "split-loops{loop=ow" not in small
+    small = schedule_pipeline(xdsl_group.parse(conv_text(512, 8, 7, 7)), registers=32, vector_bits=256)
+    # 7 columns take three registers a row (4 + 2 + 1 floats): 8 rows fit.
+    assert "split-loops{loop=co factor=8}" in small and "split-loops{loop=ow" not in small
     assert "unroll-loops{loop=ow factor=0}" in small
-    strided = schedule_pipeline(xdsl_group.parse(conv_text(128, 4, 28, 28, stride=2)), registers=16)
+    strided = schedule_pipeline(xdsl_group.parse(conv_text(128, 4, 28, 28, stride=2)), registers=16, vector_bits=256)
     assert "split-loops{loop=ow factor=8}" in strided
     depthwise = schedule_pipeline(
         xdsl_group.apply(
             xdsl_group.parse(conv_text(8, 8, 12, 20)), "group-loops{loops=co,ci groups=8}"
         ),
         registers=32,
+        vector_bits=256,
     )
     assert "split-loops{loop=ow factor=16}" in depthwise
     assert "unroll-loops{loop=oh factor=0}" in depthwise
     assert "parallelize-loops{loop=g}" in depthwise
     # The pass states the same pipeline for the same registers.
-    assert str(xdsl_group.apply(dense, "auto-schedule{registers=16}")) == str(
+    assert str(xdsl_group.apply(dense, "auto-schedule{registers=16 vector_bits=256}")) == str(
         xdsl_group.apply(dense, narrow)
     )
+
+
+def test_auto_schedule_follows_the_vector_width():
+    """With 512-bit vectors (16 floats) the whole 54-column row (4 vectors)
+    is one block, 4 channels high (16 accumulators + operands in 32
+    registers); the default width is the host's, as LLVM vectorises."""
+    from xdsl_group.jit import host_cpu_features, host_vector_bits
+
+    dense = xdsl_group.parse(conv_text(64, 64, 56, 56))
+    wide = schedule_pipeline(dense, registers=32, vector_bits=512)
+    assert "split-loops{loop=co factor=4}" in wide
+    assert "split-loops{loop=ow" not in wide
+    assert "interchange-loops{order=oh,ci,kh,kw,co_i,ow}" in wide
+    assert wide.endswith("unroll-loops{loop=ow factor=0},unroll-loops{loop=co_i factor=0}")
+    bits = host_vector_bits()
+    features = host_cpu_features()
+    assert bits in (128, 256, 512)
+    if "+avx512f" not in features:
+        assert bits <= 256
+    if "+avx" not in features:
+        assert bits == 128
+    assert schedule_pipeline(dense) == schedule_pipeline(dense, vector_bits=bits)
 
 
 def test_choose_block_counts_tails():
@@ -173,7 +197,7 @@ def test_choose_block_counts_tails():
     rows, columns = choose_block(64, 54, 8, 32, conv, max_unrolled=64)
     assert rows * columns + rows * (54 % columns) <= 64
     dense = xdsl_group.parse(conv_text(64, 64, 56, 56))
-    assert "factor=24" not in schedule_pipeline(dense, registers=32, max_unrolled=64)
+    assert "factor=24" not in schedule_pipeline(dense, registers=32, max_unrolled=64, vector_bits=256)
 
 
 def test_auto_schedule_leaves_what_it_cannot_improve():
