@@ -106,7 +106,7 @@ def vector_count(columns: int, lanes: int) -> int:
     vectoriser packs it: whole vectors of `lanes`, then the rest in
     power-of-two pieces (12 floats on 16 lanes: 8 + 4, two registers)."""
     whole, rest = divmod(columns, lanes)
-    return whole + bin(rest).count("1")
+    return whole + rest.bit_count()
 
 
 @dataclass(frozen=True)
@@ -122,9 +122,12 @@ class Block:
     def column_vectors(self) -> int:
         return vector_count(self.columns, self.lanes)
 
+    def accumulators(self) -> int:
+        return self.rows * self.column_vectors
+
     def registers(self) -> int:
         """Accumulators, plus the column operand and one broadcast."""
-        return self.rows * self.column_vectors + self.column_vectors + 1
+        return self.accumulators() + self.column_vectors + 1
 
 
 def step_cycles(
@@ -177,24 +180,38 @@ def choose_block(
     registers: int,
     operands: Sequence[tuple[bool, bool, bool]],
     max_unrolled: int = MAX_UNROLLED,
+    wide: bool = False,
 ) -> tuple[int, int]:
     """The (rows, columns) block minimising `nest_cycles` among blocks that
     fit in `registers`: rows a power of two up to `MAX_ROWS` (or the whole
     row loop), columns a multiple of the vector length up to
     `MAX_COLUMN_VECTORS` vectors (or the whole column loop).  Ties go to
-    the larger block, then to more columns."""
+    the larger block, then to more columns.
+
+    `wide` (512-bit vectors) narrows the choice to what ran fastest on
+    Zen 4, whose FMA units take a 512-bit operation as two 256-bit halves
+    (one per cycle, so four accumulators hide the latency): column blocks
+    of 1, 2 or 4 vectors (or the whole column loop) and at most half the
+    registers as accumulators, the rest for the operands of the reduction
+    steps LLVM unrolls and overlaps.  Whole 54-column rows (20
+    accumulators) ran about 10 % slower than 32-column blocks on grouped
+    convolutions there (`docs/benchmarks.md`)."""
     row_options = {r for r in (1, 2, 4, 8, 16) if r <= min(row_trip, MAX_ROWS)}
     if row_trip <= MAX_ROWS:
         row_options.add(row_trip)
+    counts = (1, 2, 4) if wide else range(1, MAX_COLUMN_VECTORS + 1)
     column_options = {
-        v * lanes for v in range(1, MAX_COLUMN_VECTORS + 1) if v * lanes <= column_trip
+        v * lanes for v in counts if v <= MAX_COLUMN_VECTORS and v * lanes <= column_trip
     }
     if column_trip <= MAX_COLUMN_VECTORS * lanes:
         column_options.add(column_trip)
     best: tuple[float, int, int] | None = None
     for r in sorted(row_options):
         for c in sorted(column_options):
-            if Block(r, c, lanes).registers() > registers:
+            block = Block(r, c, lanes)
+            if block.registers() > registers:
+                continue
+            if wide and block.accumulators() > registers // 2:
                 continue
             if r * c > 1 and unrolled_copies(row_trip, column_trip, r, c) > max_unrolled:
                 continue
@@ -297,7 +314,9 @@ def plan_nest(
     def best_for(row: ForOp | None) -> tuple[float, int, int]:
         operands = [_operand_shape(l, ivs, row, columns) for l in operand_loads]
         tr = (trips[row] or 1) if row is not None else 1
-        fr, fc = choose_block(tr, tc, lanes, registers, operands, max_unrolled)
+        fr, fc = choose_block(
+            tr, tc, lanes, registers, operands, max_unrolled, wide=vector_bits >= 512
+        )
         return nest_cycles(tr, tc, fr, fc, lanes, operands) / tr, fr, fc
 
     rows_candidates = [l for l in out if l is not columns and (trips[l] or 0) >= 2]

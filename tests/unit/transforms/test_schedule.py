@@ -162,9 +162,11 @@ def test_auto_schedule_blocks_by_the_cost_model():
 
 
 def test_auto_schedule_follows_the_vector_width():
-    """With 512-bit vectors (16 floats) the whole 54-column row (4 vectors)
-    is one block, 4 channels high (16 accumulators + operands in 32
-    registers); the default width is the host's, as LLVM vectorises."""
+    """With 512-bit vectors (16 floats) the whole 56-column row (3 vectors
+    + 8 floats: 4 registers) is one block, 4 channels high (16
+    accumulators, half the registers); 54 columns would take 5 registers a
+    row (16 + 16 + 16 + 4 + 2), so they are split into 32 + 22.  The
+    default width is the host's, as LLVM vectorises."""
     from xdsl_group.jit import host_cpu_features, host_vector_bits
 
     dense = xdsl_group.parse(conv_text(64, 64, 56, 56))
@@ -173,6 +175,8 @@ def test_auto_schedule_follows_the_vector_width():
     assert "split-loops{loop=ow" not in wide
     assert "interchange-loops{order=oh,ci,kh,kw,co_i,ow}" in wide
     assert wide.endswith("unroll-loops{loop=ow factor=0},unroll-loops{loop=co_i factor=0}")
+    odd = schedule_pipeline(xdsl_group.parse(conv_text(64, 64, 54, 54)), registers=32, vector_bits=512)
+    assert "split-loops{loop=co factor=4}" in odd and "split-loops{loop=ow factor=32}" in odd
     bits = host_vector_bits()
     features = host_cpu_features()
     assert bits in (128, 256, 512)
