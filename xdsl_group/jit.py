@@ -113,6 +113,7 @@ def host_target_machine() -> Any:
         _register_c_runtime(llvm)
         # Compiled `parallel` loops call the thread runtime by this name.
         llvm.add_symbol(RUNTIME_FUNCTION, parallel_runtime.hook_address())
+        llvm.add_symbol(parallel_runtime.REQUESTS_SYMBOL, parallel_runtime.requests_address())
         _initialized = True
     target = llvm.Target.from_default_triple()
     return target.create_target_machine(

@@ -12,7 +12,12 @@ with nothing but the standard library.
 The number of threads is that of the innermost `running(threads)` block of
 the calling thread (1 outside any): the JIT sets it around each call, so
 functions compiled once run with any thread count, and concurrent calls
-with different counts do not interfere.  An exception inside the runtime
+with different counts do not interfere.  The runtime also provides
+`loopnest_parallel_requests`, the number of `running` blocks with more
+than one thread open in the process: while it is 0, compiled code calls a
+region's entry on the whole range itself instead of calling the runtime
+(which costs a round trip through Python); while it is not, a one-thread
+call goes through the runtime and still runs on one thread.  An exception inside the runtime
 (e.g. `KeyboardInterrupt` while waiting) cannot unwind native frames: the
 runtime still waits for every started range (they read the caller's stack),
 and `running` raises the exception after the compiled function returned.
@@ -28,11 +33,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 SYMBOL = "loopnest_parallel_for"
+REQUESTS_SYMBOL = "loopnest_parallel_requests"
 
 _ENTRY = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64)
 _HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64)
 
 _local = threading.local()
+# Read by compiled code (atomically); written only under `_requests_lock`.
+_requests = ctypes.c_int64(0)
+_requests_lock = threading.Lock()
 
 
 def split(n: int, parts: int) -> list[tuple[int, int]]:
@@ -161,15 +170,29 @@ def hook_address() -> int:
     return ctypes.cast(_hook, ctypes.c_void_p).value or 0
 
 
+def requests_address() -> int:
+    """The address compiled code reads as `loopnest_parallel_requests`."""
+    return ctypes.addressof(_requests)
+
+
+def _count_request(delta: int) -> None:
+    with _requests_lock:
+        _requests.value += delta
+
+
 @contextmanager
 def running(threads: int) -> Iterator[None]:
     """Parallel loops started by this thread inside the block use `threads` threads."""
     previous = getattr(_local, "threads", 1)
     _local.threads = threads
     _local.pending = None
+    if threads > 1:
+        _count_request(1)
     try:
         yield
     finally:
+        if threads > 1:
+            _count_request(-1)
         _local.threads = previous
         pending, _local.pending = getattr(_local, "pending", None), None
         if pending is not None:

@@ -270,3 +270,37 @@ def test_a_failure_inside_the_runtime_is_raised_after_the_call(monkeypatch):
         run(fn, I, W)
     monkeypatch.undo()
     np.testing.assert_array_equal(run(fn, I, W), run(xdsl_group.jit(module, "conv2d"), I, W))
+
+
+def test_one_thread_runs_regions_in_place_unless_a_call_wants_more(monkeypatch):
+    """While no call wants more than one thread, compiled code runs a region
+    itself (the runtime is not entered); while one does, every call goes
+    through the runtime, a one-thread call still on one thread.  The request
+    counter is back to 0 after each call, raising or not."""
+    module = xdsl_group.parse(marked((EXAMPLES / "conv2d.mlir").read_text(), "co"))
+    I, W = conv_inputs(np.random.default_rng(6))
+    want = run(xdsl_group.jit(module, "conv2d"), I, W)
+    ranges: list[tuple[int, int]] = []
+    split = parallel_runtime.split
+
+    def spy(n: int, parts: int):
+        got = split(n, parts)
+        ranges.extend(got)
+        return got
+
+    monkeypatch.setattr(parallel_runtime, "split", spy)
+    one = xdsl_group.jit(module, "conv2d")
+    np.testing.assert_array_equal(run(one, I, W), want)
+    assert ranges == []  # in place
+    np.testing.assert_array_equal(run(xdsl_group.jit(module, "conv2d", threads=2), I, W), want)
+    assert ranges == [(0, 4), (4, 8)]
+    assert parallel_runtime._requests.value == 0
+    ranges.clear()
+    with parallel_runtime.running(2):  # as another thread's call would
+        assert parallel_runtime._requests.value == 1
+        np.testing.assert_array_equal(run(one, I, W), want)
+    assert ranges == [(0, 8)]  # through the runtime, on one thread
+    assert parallel_runtime._requests.value == 0
+    with pytest.raises(KeyError), parallel_runtime.running(3):
+        raise KeyError("interrupted")
+    assert parallel_runtime._requests.value == 0

@@ -16,7 +16,11 @@ in two steps:
    runtime implements by calling `@f.parallelK.entry(ctx, lo, hi)` (the
    trampoline that loads the slots and calls the chunk) on disjoint ranges
    covering `[0, trip_count)`, possibly on several threads, and returns when
-   all have.  Loops nested in an outlined one run inside its chunk; a loop
+   all have.  While the runtime's counter `loopnest_parallel_requests` (an
+   external `i64`: calls running that asked for more than one thread) is 0,
+   the function calls `@f.parallelK.entry(ctx, 0, trip_count)` itself
+   instead: one thread needs no runtime, and a call into it costs some
+   20 us.  Either way the chunk computes the same iterations.  Loops nested in an outlined one run inside its chunk; a loop
    is kept in place (sequential) when a live-in is neither a scalar nor a
    memref argument or allocation of the function (a view could alias one).
 2. `finish_parallel_regions`, on the `llvm` dialect (after the rest of the
@@ -58,6 +62,7 @@ from xdsl_group.lowering.llvm_common import descriptor_type
 from xdsl_group.lowering.runtime_checks import ERROR_GLOBAL, constant_value
 
 RUNTIME_FUNCTION = "loopnest_parallel_for"
+REQUESTS_GLOBAL = "loopnest_parallel_requests"
 _MONOTONIC = 2  # LLVM's atomic ordering `monotonic`
 
 
@@ -93,6 +98,8 @@ def outline_parallel_loops(module: ModuleOp) -> None:
             last = trampoline
             _declare_runtime(module)
             _call_runtime(loop, fn, entry_name, live_ins)
+    if any(isinstance(op, llvm.FuncOp) and CHUNK_ATTR in op.attributes for op in module.ops):
+        _declare_requests(module)
 
 
 def _symbol_names(module: ModuleOp) -> set[str]:
@@ -205,6 +212,14 @@ def _declare_runtime(module: ModuleOp) -> None:
     Rewriter.insert_op(decl, InsertPoint.at_start(module.body.block))
 
 
+def _declare_requests(module: ModuleOp) -> None:
+    for op in module.ops:
+        if isinstance(op, llvm.GlobalOp) and op.sym_name.data == REQUESTS_GLOBAL:
+            return
+    decl = llvm.GlobalOp(i64, REQUESTS_GLOBAL, "external")
+    Rewriter.insert_op(decl, InsertPoint.at_start(module.body.block))
+
+
 def _fields(t: MemRefType) -> list[list[int]]:
     """Positions of a memref descriptor's fields, in calling-convention order."""
     rank = len(t.get_shape())
@@ -261,8 +276,21 @@ def _call_runtime(
     zero = emit(arith.ConstantOp(IntegerAttr(0, IndexType())))
     trip = emit(arith.MaxSIOp(span, zero))
     trip64 = emit(UnrealizedConversionCastOp.get([trip], [i64]))
-    trampoline = emit(llvm.AddressOfOp(entry_name, llvm.LLVMPointerType()))
-    ops.append(llvm.CallOp(RUNTIME_FUNCTION, trampoline, ctx.res, trip64))
+    # No call wants more than one thread: run the whole range here.
+    requests_at = emit(llvm.AddressOfOp(REQUESTS_GLOBAL, llvm.LLVMPointerType()))
+    requests = emit(llvm.LoadOp(requests_at, i64))
+    none = emit(llvm.ConstantOp(IntegerAttr(0, i64), i64))
+    serial = emit(
+        llvm.ICmpOp(requests, none, IntegerAttr(llvm.ICmpPredicateFlag("eq").to_int(), 64))
+    )
+    in_place = Block()
+    in_place.add_ops([llvm.CallOp(entry_name, ctx.res, none, trip64), scf.YieldOp()])
+    threaded = Block()
+    trampoline = llvm.AddressOfOp(entry_name, llvm.LLVMPointerType())
+    threaded.add_ops(
+        [trampoline, llvm.CallOp(RUNTIME_FUNCTION, trampoline.result, ctx.res, trip64), scf.YieldOp()]
+    )
+    ops.append(scf.IfOp(serial, [], Region(in_place), Region(threaded)))
     Rewriter.insert_op(ops, InsertPoint.before(loop))
     loop.detach()
     loop.erase()
@@ -319,12 +347,14 @@ def finish_parallel_regions(module: ModuleOp) -> None:
     )
     if not has_checks:
         return
+    entries = {RUNTIME_FUNCTION} | {t.sym_name.data for t in trampolines}
     calls = [
         op
         for op in module.walk()
         if isinstance(op, llvm.CallOp)
         and op.callee is not None
-        and op.callee.root_reference.data == RUNTIME_FUNCTION
+        and op.callee.root_reference.data in entries
+        and op.parent_op() not in trampolines
     ]
     for call in calls:
         _return_on_error(call)
@@ -392,7 +422,8 @@ def _make_error_flag_atomic(module: ModuleOp) -> None:
 
 
 def atomic_error_flag(ir_module: object) -> None:
-    """Make the error flag's loads and stores atomic in llvmlite IR.
+    """Make the error flag's loads and stores, and the loads of the
+    runtime's request counter, atomic (`monotonic`) in llvmlite IR.
 
     xDSL 0.74's llvmlite backend drops the `ordering` of `llvm.load`/`store`
     that `finish_parallel_regions` sets; this restores it for the flag.
@@ -410,14 +441,19 @@ def atomic_error_flag(ir_module: object) -> None:
                         block.replace(instr, new)
                 elif isinstance(instr, ir.LoadInstr):
                     (ptr,) = instr.operands
-                    if _is_error_flag(ptr):
+                    if _is_error_flag(ptr) or _is_global(ptr, REQUESTS_GLOBAL):
+                        align = 8 if _is_global(ptr, REQUESTS_GLOBAL) else 4
                         new = ir.LoadAtomicInstr(
-                            block, ptr, "monotonic", 4, name=instr.name, typ=instr.type
+                            block, ptr, "monotonic", align, name=instr.name, typ=instr.type
                         )
                         block.replace(instr, new)
 
 
 def _is_error_flag(ptr: object) -> bool:
+    return _is_global(ptr, ERROR_GLOBAL)
+
+
+def _is_global(ptr: object, name: str) -> bool:
     from llvmlite import ir
 
-    return isinstance(ptr, ir.GlobalVariable) and ptr.name == ERROR_GLOBAL
+    return isinstance(ptr, ir.GlobalVariable) and ptr.name == name

@@ -8,10 +8,13 @@
 // The outermost `parallel` loop of each nest becomes a chunk function over
 // the iterations [lo, hi); the function stores the chunk's arguments (here
 // the descriptor of %A: 7 slots) into a stack context and calls the runtime
-// with the chunk's trampoline and the trip count.  The inner marked loop `j`
-// is not outlined again: it runs inside the chunk of `i`.
+// with the chunk's trampoline and the trip count, or, while the runtime's
+// request counter is 0 (no call wants more than one thread), the trampoline
+// itself on the whole range.  The inner marked loop `j` is not outlined
+// again: it runs inside the chunk of `i`.
 
-// CHECK:       llvm.func @loopnest_parallel_for(!llvm.ptr, !llvm.ptr, i64)
+// CHECK:       llvm.mlir.global external @loopnest_parallel_requests() {addr_space = 0 : i32} : i64
+// CHECK-NEXT:  llvm.func @loopnest_parallel_for(!llvm.ptr, !llvm.ptr, i64)
 // CHECK-LABEL: llvm.func @nests(
 // CHECK:         %[[N1:.*]] = llvm.mlir.constant(12) : i64
 // CHECK-NEXT:    %[[CTX1:.*]] = llvm.alloca %[[N1]] x !llvm.ptr {alignment = 8 : i64} : (i64) -> !llvm.ptr
@@ -31,8 +34,19 @@
 // CHECK-NEXT:    %[[Z0:.*]] = llvm.mlir.constant(0) : i64
 // CHECK-NEXT:    %[[P0:.*]] = llvm.icmp "sgt" %[[SPAN0]], %[[Z0]] : i64
 // CHECK-NEXT:    %[[TRIP0:.*]] = llvm.select %[[P0]], %[[SPAN0]], %[[Z0]] : i1, i64
+// CHECK-NEXT:    %[[RA:.*]] = llvm.mlir.addressof @loopnest_parallel_requests : !llvm.ptr
+// CHECK-NEXT:    %[[R:.*]] = llvm.load %[[RA]] : !llvm.ptr -> i64
+// CHECK-NEXT:    %[[ZERO:.*]] = llvm.mlir.constant(0) : i64
+// CHECK-NEXT:    %[[NONE:.*]] = llvm.icmp "eq" %[[R]], %[[ZERO]] : i64
+// CHECK-NEXT:    llvm.cond_br %[[NONE]], ^[[HERE:.*]], ^[[RUNTIME:.*]]
+// CHECK-NEXT:  ^[[HERE]]:
+// CHECK-NEXT:    llvm.call @nests.parallel0.entry(%[[CTX0]], %[[ZERO]], %[[TRIP0]]) : (!llvm.ptr, i64, i64) -> ()
+// CHECK-NEXT:    llvm.br ^[[JOIN:.*]]
+// CHECK-NEXT:  ^[[RUNTIME]]:
 // CHECK-NEXT:    %[[E0:.*]] = llvm.mlir.addressof @nests.parallel0.entry : !llvm.ptr
 // CHECK-NEXT:    llvm.call @loopnest_parallel_for(%[[E0]], %[[CTX0]], %[[TRIP0]]) : (!llvm.ptr, !llvm.ptr, i64) -> ()
+// CHECK-NEXT:    llvm.br ^[[JOIN]]
+// CHECK-NEXT:  ^[[JOIN]]:
 // The second nest, `range(1, 8, 3)`: trip count (8 - 1 + 2) / 3 = 3.
 // CHECK-NEXT:    %[[LB1:.*]] = llvm.mlir.constant(1) : i64
 // CHECK-NEXT:    %[[UB1:.*]] = llvm.mlir.constant(8) : i64
@@ -42,8 +56,11 @@
 // CHECK-NEXT:    %[[UP:.*]] = llvm.add %[[SPAN1]], %[[BIAS]] : i64
 // CHECK-NEXT:    %[[Q:.*]] = llvm.sdiv %[[UP]], %[[STEP1]] : i64
 // CHECK:         %[[TRIP1:.*]] = llvm.select %{{.*}}, %[[Q]], %{{.*}} : i1, i64
-// CHECK-NEXT:    %[[E1:.*]] = llvm.mlir.addressof @nests.parallel1.entry : !llvm.ptr
+// CHECK:         llvm.call @nests.parallel1.entry(%[[CTX1]], %{{.*}}, %[[TRIP1]]) : (!llvm.ptr, i64, i64) -> ()
+// CHECK:         %[[E1:.*]] = llvm.mlir.addressof @nests.parallel1.entry : !llvm.ptr
 // CHECK-NEXT:    llvm.call @loopnest_parallel_for(%[[E1]], %[[CTX1]], %[[TRIP1]]) : (!llvm.ptr, !llvm.ptr, i64) -> ()
+// CHECK-NEXT:    llvm.br ^[[JOIN1:.*]]
+// CHECK-NEXT:  ^[[JOIN1]]:
 // CHECK-NEXT:    llvm.return
 // CHECK-NEXT:  }
 
@@ -136,10 +153,19 @@ func.func @scalars(%A: memref<4x8xf32>, %S: memref<2xf32>) {
 
 // -----
 
-// A chunk's failed check returns from the chunk; after the region the
-// function returns too if the (atomic) error flag is set.
+// A chunk's failed check returns from the chunk; after the region (run in
+// place or through the runtime) the function returns too if the (atomic)
+// error flag is set.
 
 // CHECK-LABEL: llvm.func @checked(
+// CHECK:         llvm.call @checked.parallel0.entry(
+// CHECK-NEXT:    %[[FLAG0:.*]] = llvm.mlir.addressof @loopnest_runtime_error : !llvm.ptr
+// CHECK-NEXT:    %[[CODE0:.*]] = llvm.load %[[FLAG0]] atomic monotonic {alignment = 4 : i64} : !llvm.ptr -> i32
+// CHECK-NEXT:    %[[ZERO0:.*]] = llvm.mlir.constant(0 : i32) : i32
+// CHECK-NEXT:    %[[FAILED0:.*]] = llvm.icmp "ne" %[[CODE0]], %[[ZERO0]] : i32
+// CHECK-NEXT:    llvm.cond_br %[[FAILED0]], ^[[FAIL0:.*]], ^[[OK0:.*]]
+// CHECK-NEXT:  ^[[OK0]]:
+// CHECK-NEXT:    llvm.br ^[[JOIN:.*]]
 // CHECK:         llvm.call @loopnest_parallel_for(
 // CHECK-NEXT:    %[[FLAG:.*]] = llvm.mlir.addressof @loopnest_runtime_error : !llvm.ptr
 // CHECK-NEXT:    %[[CODE:.*]] = llvm.load %[[FLAG]] atomic monotonic {alignment = 4 : i64} : !llvm.ptr -> i32
@@ -147,6 +173,10 @@ func.func @scalars(%A: memref<4x8xf32>, %S: memref<2xf32>) {
 // CHECK-NEXT:    %[[FAILED:.*]] = llvm.icmp "ne" %[[CODE]], %[[ZERO]] : i32
 // CHECK-NEXT:    llvm.cond_br %[[FAILED]], ^[[FAIL:.*]], ^[[OK:.*]]
 // CHECK-NEXT:  ^[[OK]]:
+// CHECK-NEXT:    llvm.br ^[[JOIN]]
+// CHECK-NEXT:  ^[[JOIN]]:
+// CHECK-NEXT:    llvm.return
+// CHECK-NEXT:  ^[[FAIL0]]:
 // CHECK-NEXT:    llvm.return
 // CHECK-NEXT:  ^[[FAIL]]:
 // CHECK-NEXT:    llvm.return
