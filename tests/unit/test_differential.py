@@ -531,10 +531,21 @@ class Layout:
 
 @st.composite
 def layouts(draw) -> dict[str, Layout]:
+    """Any kinds, or, a third of the time each, A and B sharing one buffer
+    beside a separate O (read-only sharing), or O and A sharing its first
+    element (a written overlap): every case is drawn often, whatever the
+    generator's luck."""
+    shape = draw(st.sampled_from(["any", "read-shared", "overlap"]))
+    kinds = ["fresh", "strided", "transposed", "shared", "shared"]
     out = {}
     for a in ("O", "A", "B"):
-        kind = draw(st.sampled_from(["fresh", "strided", "transposed", "shared", "shared"]))
-        out[a] = Layout(kind, draw(st.integers(0, 6)), draw(st.integers(1, 3)))
+        kind = draw(st.sampled_from(kinds))
+        offset = draw(st.integers(0, 6))
+        if shape == "read-shared":
+            kind = "shared" if a != "O" else draw(st.sampled_from(kinds[:3]))
+        elif shape == "overlap" and a in ("O", "A"):
+            kind, offset = "shared", 0
+        out[a] = Layout(kind, offset, draw(st.integers(1, 3)))
     return out
 
 
