@@ -10,6 +10,8 @@ The stable API:
   native code (a callable); `fast_math` allows FMA contraction, `threads` runs
   loops marked `parallel` on several threads;
 - `schedule_pipeline(module)`: the pass pipeline `auto-schedule` applies;
+- `tune(module, func_name)`: time the cost model's best few schedules with
+  the JIT and return the fastest as a pipeline (`Tuned`);
 - `derive_gradients(module)`: add `@f_vjp`, the vector-Jacobian product, of
   each function `@f` (the `derive-gradients` pass);
 - `to_torch(module, func_name, ...)`, `TorchOperator`: a function as a
@@ -28,6 +30,7 @@ from xdsl_group.errors import LoopnestError, TransformationError
 from xdsl_group.frontend import from_python
 from xdsl_group.jit import jit
 from xdsl_group.transforms.auto_schedule import schedule_pipeline
+from xdsl_group.tuning import Tuned, tune
 
 __all__ = [
     "LoopnestError",
@@ -41,6 +44,8 @@ __all__ = [
     "parse",
     "to_torch",
     "schedule_pipeline",
+    "Tuned",
+    "tune",
 ]
 
 _TORCH_NAMES = ("to_torch", "TorchOperator")

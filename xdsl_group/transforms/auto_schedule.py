@@ -173,7 +173,7 @@ def unrolled_copies(row_trip: int, column_trip: int, rows: int, columns: int) ->
     return sum(r * c for r in row_sizes for c in column_sizes)
 
 
-def choose_block(
+def ranked_blocks(
     row_trip: int,
     column_trip: int,
     lanes: int,
@@ -181,9 +181,9 @@ def choose_block(
     operands: Sequence[tuple[bool, bool, bool]],
     max_unrolled: int = MAX_UNROLLED,
     wide: bool = False,
-) -> tuple[int, int]:
-    """The (rows, columns) block minimising `nest_cycles` among blocks that
-    fit in `registers`: rows a power of two up to `MAX_ROWS` (or the whole
+) -> list[tuple[float, int, int]]:
+    """The (estimated cycles, rows, columns) of the blocks that fit in
+    `registers`, best first (`nest_cycles`): rows a power of two up to `MAX_ROWS` (or the whole
     row loop), columns a multiple of the vector length up to
     `MAX_COLUMN_VECTORS` vectors (or the whole column loop).  Ties go to
     the larger block, then to more columns.
@@ -205,7 +205,7 @@ def choose_block(
     }
     if column_trip <= MAX_COLUMN_VECTORS * lanes:
         column_options.add(column_trip)
-    best: tuple[float, int, int] | None = None
+    ranked: list[tuple[tuple[float, int, int], tuple[float, int, int]]] = []
     for r in sorted(row_options):
         for c in sorted(column_options):
             block = Block(r, c, lanes)
@@ -216,12 +216,27 @@ def choose_block(
             if r * c > 1 and unrolled_copies(row_trip, column_trip, r, c) > max_unrolled:
                 continue
             cost = nest_cycles(row_trip, column_trip, r, c, lanes, operands)
-            key = (cost, -(r * c), -c)
-            if best is None or key < (best[0], -(best[1] * best[2]), -best[2]):
-                best = (cost, r, c)
-    if best is None:
-        return 1, min(column_trip, lanes)
-    return best[1], best[2]
+            ranked.append(((cost, -(r * c), -c), (cost, r, c)))
+    ranked.sort()
+    if not ranked:
+        r, c = 1, min(column_trip, lanes)
+        return [(nest_cycles(row_trip, column_trip, r, c, lanes, operands), r, c)]
+    return [block for _, block in ranked]
+
+
+def choose_block(
+    row_trip: int,
+    column_trip: int,
+    lanes: int,
+    registers: int,
+    operands: Sequence[tuple[bool, bool, bool]],
+    max_unrolled: int = MAX_UNROLLED,
+    wide: bool = False,
+) -> tuple[int, int]:
+    """The (rows, columns) block `auto-schedule` takes: the first of
+    `ranked_blocks` (1 x one vector when none fits)."""
+    _, r, c = ranked_blocks(row_trip, column_trip, lanes, registers, operands, max_unrolled, wide)[0]
+    return r, c
 
 
 @dataclass
@@ -271,9 +286,12 @@ def plan_nest(
     registers: int = 16,
     max_unrolled: int = MAX_UNROLLED,
     vector_bits: int = VECTOR_BITS,
+    rank: int = 0,
 ) -> NestSchedule | None:
     """The register-blocking steps for the nest under `top`, or None when the
-    cost model does not apply to it."""
+    cost model does not apply to it.  `rank` takes the block (and row loop)
+    of that rank in the model's estimate instead of the best (the last one
+    when there are fewer): the candidates a measured search times."""
     chain = _chain(top)
     inner = body_ops(chain[-1])
     if any(isinstance(op, ForOp) for op in inner):
@@ -311,20 +329,25 @@ def plan_nest(
     tc = trips[columns] or 0
     operand_loads = [l for l in loads if l.memref is not store.memref]
 
-    def best_for(row: ForOp | None) -> tuple[float, int, int]:
+    def blocks_for(row: ForOp | None) -> list[tuple[float, int, int]]:
+        """(cycles per row-loop iteration, rows, columns), best first."""
         operands = [_operand_shape(l, ivs, row, columns) for l in operand_loads]
         tr = (trips[row] or 1) if row is not None else 1
-        fr, fc = choose_block(
+        ranked = ranked_blocks(
             tr, tc, lanes, registers, operands, max_unrolled, wide=vector_bits >= 512
         )
-        return nest_cycles(tr, tc, fr, fc, lanes, operands) / tr, fr, fc
+        return [(cost / tr, fr, fc) for cost, fr, fc in ranked]
 
     rows_candidates = [l for l in out if l is not columns and (trips[l] or 0) >= 2]
-    options = [(best_for(l), k, l) for k, l in enumerate(rows_candidates)]
-    if options:
-        (_, fr, fc), _, rows = min(options, key=lambda o: (o[0][0], o[1]))
-    else:
-        rows, (_, fr, fc) = None, best_for(None)
+    options = sorted(
+        (
+            ((cost, k, -(fr * fc), -fc), (l, fr, fc))
+            for k, l in enumerate(rows_candidates or [None])
+            for cost, fr, fc in blocks_for(l)
+        ),
+        key=lambda o: o[0],
+    )
+    rows, fr, fc = options[min(rank, len(options) - 1)][1]
     split_r = rows is not None and fr < (trips[rows] or 0)
     split_c = fc < tc
     tail_r = split_r and (trips[rows] or 0) % fr != 0
@@ -493,11 +516,11 @@ def schedule_steps(
 
 
 def _choose_steps(
-    module: ModuleOp, registers: int, max_unrolled: int, vector_bits: int
+    module: ModuleOp, registers: int, max_unrolled: int, vector_bits: int, rank: int = 0
 ) -> list[str]:
     accepted: list[NestSchedule] = []
     for top in _tops(module):
-        schedule = plan_nest(top, registers, max_unrolled, vector_bits)
+        schedule = plan_nest(top, registers, max_unrolled, vector_bits, rank)
         if schedule is None or _conflicts(accepted, schedule):
             continue
         if _applies(module, _combine([*accepted, schedule])) is not None:
@@ -529,6 +552,32 @@ def schedule_pipeline(
     `vector_bits` bits (default: the width LLVM vectorises with on the
     host)."""
     return ",".join(schedule_steps(module, registers, max_unrolled, vector_bits))
+
+
+def candidate_pipelines(
+    module: ModuleOp,
+    count: int,
+    registers: int | None = None,
+    max_unrolled: int = MAX_UNROLLED,
+    vector_bits: int | None = None,
+) -> list[str]:
+    """Up to `count` distinct schedules for `module`, the model's best
+    first (`schedule_pipeline`'s), then those of its next-ranked blocks (the
+    same rank in every nest): what `xdsl_group.tune` times."""
+    if registers is None:
+        registers = host_vector_registers()
+    if vector_bits is None:
+        vector_bits = host_vector_bits()
+    pipelines = [schedule_pipeline(module, registers, max_unrolled, vector_bits)]
+    rank = 1
+    # A nest with fewer options repeats its last: a few ranks past `count`
+    # still find new schedules for the others.
+    while len(pipelines) < count and rank < 4 * count:
+        steps = ",".join(_choose_steps(module, registers, max_unrolled, vector_bits, rank))
+        if steps not in pipelines:
+            pipelines.append(steps)
+        rank += 1
+    return pipelines
 
 
 @dataclass(frozen=True)
