@@ -123,7 +123,8 @@ ORDERS = [
 NOTES = """
 What limits the loop nests (and what does not):
 
-- LLVM vectorises along `ow` (8 floats per AVX2 register); there is no
+- LLVM vectorises along `ow` (8 floats per AVX2 register, 16 with AVX-512
+  on Zen 4); there is no
   register blocking over `co` or `oh`, so each multiply-add loads and stores
   its output element. PyTorch's
   dense convolution (an im2col/GEMM-style kernel) keeps accumulators in
@@ -131,9 +132,10 @@ What limits the loop nests (and what does not):
 - No fast-math: every f32 product and sum is rounded in the program's order
   and none is fused into an FMA, so the native results are exactly those of
   the program's f32 operations (half the peak FLOP rate of FMA code).
-- Grouping divides the work by G and the loop nests keep their speed per
-  multiply-add down to G=32, so time falls almost G-fold; PyTorch's grouped
-  kernels do not (G=16 and 32 are slower than G=8), which is where the
+- Grouping divides the work by G; how much of their speed per multiply-add
+  the nests and PyTorch's kernels keep is in the table. PyTorch's grouped
+  kernels lose most from G=8 on (its G=32 kernel is slower than its G=16
+  and G=64 ones on both machines measured so far), which is where the
   compiled nests win.
 - The machine is a shared 2-core virtual machine: repeated runs vary by
   10-30 %. The floors are measured with interleaved calls so that both sides
@@ -354,36 +356,45 @@ THREADS_FLOOR = 1.6
 
 SCHEDULE_NOTES = """
 What limits the scheduled nests (read from the generated code; the numbers
-are in the table above):
+are in the table above). The schedules depend on the machine:
+`auto-schedule` blocks for the vector width LLVM uses on the host (512 bits
+on Zen 4, 256 on AVX2 cores and on Rocket Lake) and its register count.
 
-- The kernel `auto-schedule` produces for the dense 64->64 layer is a
-  register block of 4 output channels x 16 output columns (8 ymm
-  accumulators) updated by fused multiply-adds inside the `ci, kh, kw` loops;
-  LLVM unrolls `kh, kw` and keeps the block in registers. Each FMA needs a
-  vector load of the input (unaligned: one per `kw` offset) or a broadcast of
-  a weight, about one load per FMA, so the loop runs near the load ports' rate
-  rather than the two FMAs per cycle a core can issue. PyTorch's CPU
-  convolution (oneDNN) reorders the weights into a blocked layout, uses the
-  widest vectors the CPU has and larger blocks, so it loads far less per FMA;
-  packing or a larger block (more rows per loaded input vector) are the
-  schedule's next steps.
-- Because loads bound the kernels, fast-math (FMA) gains little over exact
-  mode on the same schedule, although exact code issues twice the arithmetic
-  instructions.
-- LLVM targets 256-bit vectors on this CPU even though it has AVX-512 (its
-  tuning for the core); allowing 512-bit vectors did not help the dense
-  kernel in a quick, noisy measurement, consistent with loads, not FMA
-  width, bounding it.
-- Layers whose output width is not a multiple of the 16-column block
-  (128x28x28: 26 columns, a block and a 10-column tail) run the tail less
-  blocked; that layer is the slowest per multiply-add.
-- Grouped layers do CI/G x 9 multiply-adds per output: PyTorch's grouped
-  kernels are slower per multiply-add than its dense path from G=16 on,
-  which is where the nests win most.
+- Dense 64->64 layer on Zen 4: a block of 4 output channels x 32 columns (8
+  zmm accumulators) and its 4 x 22 tail (16 + 4 + 2 floats a row) updated
+  by fused multiply-adds inside `ci, kh, kw`; LLVM unrolls `kw` and keeps
+  the block in registers. Per `kw` step the main block issues 8 FMAs for 2
+  input loads and 4 weight broadcasts: it is FMA-bound (Zen 4 runs a
+  512-bit FMA as two 256-bit halves, one a cycle per pipe pair). What is
+  left is lane use: 54 output columns fill 3 vectors and two partial ones
+  per row, about 84 % of the FMA slots; an `ow` multiple of 16 would not
+  lose them. For scale, OpenBLAS's single-thread 512x512 sgemm ran at
+  89 GFLOP/s on this machine in a separate measurement.
+- PyTorch (oneDNN) uses AVX-512 kernels with blocked weight layouts here;
+  at its best its dense and G<=8 convolutions run near the machine's FMA
+  peak (dense up to 100 GFLOP/s, G=4 0.6 ms, G=8 0.43 ms in runs of the same
+  day), and then the floors for G=4 (1.2x), G=8 (1.6x) and G=16 (3x) ask
+  for more than the nests' 54-column lane use allows at that peak; in other
+  runs PyTorch's grouped kernels are up to 40 % slower and the floors hold.
+  Its grouped kernels lose efficiency from G=8 on (G=16 and G=32 well below
+  its dense rate), which is where the nests win most.
+- Grouped layers do CI/G x 9 multiply-adds per output (36 at G=16): each
+  block's accumulators are loaded and stored once per 36 steps, and a group
+  has only CO/G output channels for the row block (4 at G=16), so blocks
+  are small and their overhead larger than in the dense layer.
+- Exact mode (no `fast_math`) issues a multiply and an add per
+  multiply-add, each rounded as the program says: about 0.7x the fast-math
+  speed on the same schedule.
 - Threads: `threads=2` runs the outermost parallel loop (the output-channel
-  block loop, or the group loop) in two halves. The machine is a shared
-  2-core virtual machine, so the second core is only as free as the other
-  tenants leave it; PyTorch on 2 threads shows the same limit.
+  block loop, or the group loop) in two halves on this 2-core virtual
+  machine. Layers under about 0.4 ms gain little or nothing: a round trip
+  through the Python thread runtime and the worker's wake-up cost tens of
+  microseconds (one thread runs the region in place, without the runtime);
+  PyTorch on 2 threads is slower than on 1 for the same layers.
+- PyTorch's time for one layer varies from run to run on this shared
+  machine by up to about 40 % (G=16: 0.41 to 0.73 ms in runs of the same
+  day), more than the nests' times do, so the grouped ratios move with it;
+  the table is one run, as the floors ask.
 """
 
 
