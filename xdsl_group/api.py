@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -246,6 +247,27 @@ def _describe(fn: func.FuncOp, i: int) -> str:
     if i < len(args) and args[i].name_hint:
         return f"#{i} (%{args[i].name_hint})"
     return f"#{i}"
+
+
+def random_arrays(
+    fn: func.FuncOp, types: Sequence[MemRefType], seed: int = 0
+) -> list[np.ndarray[Any, Any]]:
+    """Arrays of the static `types` of `fn`'s arguments: zeros for those it
+    writes, small random values (standard normal floats, integers in
+    [-8, 8)) for the others, from `seed`."""
+    rng = np.random.default_rng(seed)
+    written = written_arguments(fn)
+    arrays: list[np.ndarray[Any, Any]] = []
+    for i, t in enumerate(types):
+        dtype = numpy_dtype(t.element_type)
+        shape = tuple(t.get_shape())
+        if i in written:
+            arrays.append(np.zeros(shape, dtype))
+        elif dtype.kind == "f":
+            arrays.append(rng.standard_normal(shape).astype(dtype))
+        else:
+            arrays.append(rng.integers(-8, 8, shape).astype(dtype))
+    return arrays
 
 
 def validate_arguments(

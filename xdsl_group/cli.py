@@ -312,27 +312,6 @@ def _check_memory(fn: func.FuncOp, types: Sequence[MemRefType]) -> None:
 # -- the arrays -----------------------------------------------------------------
 
 
-def _random_inputs(
-    fn: func.FuncOp, types: Sequence[MemRefType], seed: int
-) -> list[np.ndarray[Any, Any]]:
-    from xdsl_group.api import numpy_dtype
-    from xdsl_group.jit import written_arguments
-
-    rng = np.random.default_rng(seed)
-    written = written_arguments(fn)
-    arrays = []
-    for i, t in enumerate(types):
-        dtype = numpy_dtype(t.element_type)
-        shape = tuple(t.get_shape())
-        if i in written:
-            arrays.append(np.zeros(shape, dtype))
-        elif dtype.kind == "f":
-            arrays.append(rng.standard_normal(shape).astype(dtype))
-        else:
-            arrays.append(rng.integers(-8, 8, shape).astype(dtype))
-    return arrays
-
-
 def _load_inputs(
     fn: func.FuncOp, types: Sequence[MemRefType], paths: Sequence[Path]
 ) -> list[np.ndarray[Any, Any]]:
@@ -451,7 +430,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.inputs:
         arrays = _load_inputs(fn, types, args.inputs)
     else:
-        arrays = _random_inputs(fn, types, args.seed or 0)
+        from xdsl_group.api import random_arrays
+
+        arrays = random_arrays(fn, types, args.seed or 0)
     names = _argument_names(fn)
 
     compile_s = 0.0

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from xdsl.dialects.builtin import MemRefType, ModuleOp
 
-from xdsl_group.api import apply, find_function, numpy_dtype, written_arguments
+from xdsl_group.api import apply, find_function, random_arrays, written_arguments
 from xdsl_group.errors import LoopnestError
 from xdsl_group.transforms.auto_schedule import MAX_UNROLLED, candidate_pipelines
 
@@ -54,26 +54,16 @@ def random_arguments(
     module: ModuleOp, func_name: str, seed: int = 0
 ) -> list[np.ndarray[Any, Any]]:
     """Arrays for the memref arguments of `@func_name`: zeros for those it
-    writes, small random values for the others."""
+    writes, small random values for the others (`api.random_arrays`)."""
     fn = find_function(module, func_name)
-    rng = np.random.default_rng(seed)
-    written = written_arguments(fn)
-    arrays: list[np.ndarray[Any, Any]] = []
-    for i, t in enumerate(fn.function_type.inputs.data):
+    types = list(fn.function_type.inputs.data)
+    for i, t in enumerate(types):
         if not isinstance(t, MemRefType) or any(d < 0 for d in t.get_shape()):
             raise LoopnestError(
                 f"tune: argument #{i} of @{func_name} is {t}: give `arrays` for "
                 "functions with dynamic or non-memref arguments"
             )
-        dtype = numpy_dtype(t.element_type)
-        shape = tuple(t.get_shape())
-        if i in written:
-            arrays.append(np.zeros(shape, dtype))
-        elif dtype.kind == "f":
-            arrays.append(rng.standard_normal(shape).astype(dtype))
-        else:
-            arrays.append(rng.integers(-8, 8, shape).astype(dtype))
-    return arrays
+    return random_arrays(fn, types, seed)
 
 
 def tune(
