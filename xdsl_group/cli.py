@@ -106,6 +106,16 @@ def _seed(text: str) -> int:
     return seed
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
 def _threads(text: str) -> int:
     try:
         threads = int(text)
@@ -567,12 +577,81 @@ def _explore(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- tune -----------------------------------------------------------------------
+
+TUNE_HELP = """\
+Time the cost model's best few schedules of a file's nests (what
+`auto-schedule` would apply, then its next-ranked register blocks) as the
+JIT runs one function on random inputs, and print one line per candidate
+(median time, `*` on the fastest) and, last, the fastest pipeline, to pass
+to `xdsl-opt -p` or `xdsl-group run -p`.  Every candidate is checked to
+compute what the default schedule computes before it is timed.  The
+default is deterministic and never depends on timings; this is the
+measured search on top of it (`xdsl_group.tune`).
+"""
+
+
+def _add_tune_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", type=Path, help="MLIR file with the function")
+    p.add_argument("--func", required=True, help="name of the function (without @)")
+    p.add_argument(
+        "-p", "--pipeline", default="", help="xdsl-opt pass pipeline applied before scheduling"
+    )
+    p.add_argument(
+        "--candidates", type=_positive, default=6, metavar="N",
+        help="schedules to time (default 6)",
+    )
+    p.add_argument(
+        "--rounds", type=_positive, default=15, metavar="N",
+        help="interleaved timing rounds (default 15)",
+    )
+    p.add_argument(
+        "--threads", type=_threads, default=1, metavar="N",
+        help="threads of the timed calls (default 1)",
+    )
+    p.add_argument(
+        "--exact", action="store_true",
+        help="time exact code (default: fast-math, as schedules are meant to run)",
+    )
+
+
+def _tune(args: argparse.Namespace) -> int:
+    import xdsl_group
+
+    func_name = args.func[1:] if args.func.startswith("@") else args.func
+    module = _parse_file(args.file)
+    if args.pipeline:
+        module = xdsl_group.apply(module, args.pipeline)
+    fn = _function(module, args.file, func_name)
+    types = _argument_types(fn)
+    _check_memory(fn, types)
+    from xdsl_group.api import random_arrays
+
+    tuned = xdsl_group.tune(
+        module,
+        func_name,
+        candidates=args.candidates,
+        rounds=args.rounds,
+        threads=args.threads,
+        fast_math=not args.exact,
+        arrays=random_arrays(fn, types, 0),
+    )
+    sys.stdout.write(f"{tuned}\nfastest: {tuned.speedup:.2f}x the default\n{tuned.pipeline}\n")
+    return 0
+
+
 AddArguments = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
 
 # name -> (one-line summary, --help description, add_arguments, run)
 SUBCOMMANDS: dict[str, tuple[str, str, AddArguments, Run]] = {
     "run": ("run a function via the interpreter or the JIT", RUN_HELP, _add_run_arguments, _run),
+    "tune": (
+        "time auto-schedule's best few schedules of a function, print the fastest pipeline",
+        TUNE_HELP,
+        _add_tune_arguments,
+        _tune,
+    ),
     "explore": (
         "search transformations of a network's convolutions (Fisher rule, Pareto fronts)",
         EXPLORE_HELP,

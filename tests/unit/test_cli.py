@@ -162,3 +162,40 @@ def test_run_jit_options_with_the_interpreter(tmp_path, capsys):
         assert main(["run", str(f), "--func", "f", "--backend", "interp", *option]) == 1
         out, err = capsys.readouterr()
         assert out == "" and err.count("\n") == 1 and "needs --backend jit" in err
+
+
+def test_tune_prints_the_candidates_and_the_fastest_pipeline(capsys):
+    """The last line is a pipeline that `run -p` accepts and that computes
+    what the unscheduled function computes."""
+    assert main(["tune", CONV, "--func", "conv2d_grouped", "--candidates", "2", "--rounds", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4
+    assert "default" in lines[0].split()[:4]
+    assert sum(line.startswith("*") for line in lines[:2]) == 1
+    assert re.fullmatch(r"fastest: \d+\.\d\dx the default", lines[2])
+    pipeline = lines[3]
+    assert pipeline in lines[0] + lines[1]
+    for p in ("", pipeline):
+        assert main(["run", CONV, "--func", "conv2d_grouped", "--seed", "3", "-p", p]) == 0
+    runs = capsys.readouterr().out.split("@conv2d_grouped")[1:]
+    plain, tuned = (re.findall(r"sum \S+ abs-sum \S+", out) for out in runs)
+    assert plain and plain == tuned
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--candidates", "0"], "argument --candidates: must be positive, got 0"),
+        (["--rounds", "x"], "argument --rounds: expected an integer, got 'x'"),
+        (["--func", "nope"], "error: no function @nope"),
+    ],
+)
+def test_tune_refusals_are_one_line(capsys, argv, message):
+    base = ["tune", CONV] + ([] if "--func" in argv else ["--func", "conv2d_grouped"])
+    try:
+        status = main(base + argv)
+    except SystemExit as e:
+        status = e.code
+    assert status in (1, 2)
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
