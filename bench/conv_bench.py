@@ -364,8 +364,8 @@ on Zen 4, 256 on AVX2 cores and on Rocket Lake) and its register count.
   zmm accumulators) and its 4 x 22 tail (16 + 4 + 2 floats a row) updated
   by fused multiply-adds inside `ci, kh, kw`; LLVM unrolls `kw` and keeps
   the block in registers. Per `kw` step the main block issues 8 FMAs for 2
-  input loads and 4 weight broadcasts: it is FMA-bound (Zen 4 runs a
-  512-bit FMA as two 256-bit halves, one a cycle per pipe pair). What is
+  input loads and 4 weight broadcasts: it is FMA-bound (Zen 4 issues one
+  512-bit FMA a cycle, as two 256-bit halves on its two FMA pipes). What is
   left is lane use: 54 output columns fill 3 vectors and two partial ones
   per row, about 84 % of the FMA slots; an `ow` multiple of 16 would not
   lose them. For scale, OpenBLAS's single-thread 512x512 sgemm ran at

@@ -20,9 +20,10 @@ in two steps:
    external `i64`: calls running that asked for more than one thread) is 0,
    the function calls `@f.parallelK.entry(ctx, 0, trip_count)` itself
    instead: one thread needs no runtime, and a call into it costs some
-   20 us.  Either way the chunk computes the same iterations.  Loops nested in an outlined one run inside its chunk; a loop
-   is kept in place (sequential) when a live-in is neither a scalar nor a
-   memref argument or allocation of the function (a view could alias one).
+   20 us.  Either way the chunk computes the same iterations.  Loops
+   nested in an outlined one run inside its chunk; a loop is kept in place
+   (sequential) when a live-in is neither a scalar nor a memref argument or
+   allocation of the function (a view could alias one).
 2. `finish_parallel_regions`, on the `llvm` dialect (after the rest of the
    lowering): fills in the trampolines from the lowered chunk signatures,
    and, if the module has run-time checks, makes every access to their error
@@ -287,9 +288,8 @@ def _call_runtime(
     in_place.add_ops([llvm.CallOp(entry_name, ctx.res, none, trip64), scf.YieldOp()])
     threaded = Block()
     trampoline = llvm.AddressOfOp(entry_name, llvm.LLVMPointerType())
-    threaded.add_ops(
-        [trampoline, llvm.CallOp(RUNTIME_FUNCTION, trampoline.result, ctx.res, trip64), scf.YieldOp()]
-    )
+    run = llvm.CallOp(RUNTIME_FUNCTION, trampoline.result, ctx.res, trip64)
+    threaded.add_ops([trampoline, run, scf.YieldOp()])
     ops.append(scf.IfOp(serial, [], Region(in_place), Region(threaded)))
     Rewriter.insert_op(ops, InsertPoint.before(loop))
     loop.detach()

@@ -139,11 +139,15 @@ def test_auto_schedule_blocks_by_the_cost_model():
     assert "parallelize-loops{loop=co}" in wide
     narrow = schedule_pipeline(dense, registers=16, vector_bits=256)
     assert "split-loops{loop=co factor=4}" in narrow and "split-loops{loop=ow factor=24}" in narrow
-    small = schedule_pipeline(xdsl_group.parse(conv_text(512, 8, 7, 7)), registers=32, vector_bits=256)
+    small = schedule_pipeline(
+        xdsl_group.parse(conv_text(512, 8, 7, 7)), registers=32, vector_bits=256
+    )
     # 7 columns take three registers a row (4 + 2 + 1 floats): 8 rows fit.
     assert "split-loops{loop=co factor=8}" in small and "split-loops{loop=ow" not in small
     assert "unroll-loops{loop=ow factor=0}" in small
-    strided = schedule_pipeline(xdsl_group.parse(conv_text(128, 4, 28, 28, stride=2)), registers=16, vector_bits=256)
+    strided = schedule_pipeline(
+        xdsl_group.parse(conv_text(128, 4, 28, 28, stride=2)), registers=16, vector_bits=256
+    )
     assert "split-loops{loop=ow factor=8}" in strided
     depthwise = schedule_pipeline(
         xdsl_group.apply(
@@ -175,7 +179,9 @@ def test_auto_schedule_follows_the_vector_width():
     assert "split-loops{loop=ow" not in wide
     assert "interchange-loops{order=oh,ci,kh,kw,co_i,ow}" in wide
     assert wide.endswith("unroll-loops{loop=ow factor=0},unroll-loops{loop=co_i factor=0}")
-    odd = schedule_pipeline(xdsl_group.parse(conv_text(64, 64, 54, 54)), registers=32, vector_bits=512)
+    odd = schedule_pipeline(
+        xdsl_group.parse(conv_text(64, 64, 54, 54)), registers=32, vector_bits=512
+    )
     assert "split-loops{loop=co factor=4}" in odd and "split-loops{loop=ow factor=32}" in odd
     bits = host_vector_bits()
     features = host_cpu_features()
@@ -201,7 +207,9 @@ def test_choose_block_counts_tails():
     rows, columns = choose_block(64, 54, 8, 32, conv, max_unrolled=64)
     assert rows * columns + rows * (54 % columns) <= 64
     dense = xdsl_group.parse(conv_text(64, 64, 56, 56))
-    assert "factor=24" not in schedule_pipeline(dense, registers=32, max_unrolled=64, vector_bits=256)
+    assert "factor=24" not in schedule_pipeline(
+        dense, registers=32, max_unrolled=64, vector_bits=256
+    )
 
 
 def test_auto_schedule_leaves_what_it_cannot_improve():
