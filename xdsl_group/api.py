@@ -280,6 +280,15 @@ def validate_arguments(
     overlap each other).  Overlap is decided exactly; when numpy finds it too
     hard to decide, the arguments are refused as possibly overlapping."""
     types = check_arguments(fn, arrays)
+    check_sharing(fn, arrays, written)
+    return types
+
+
+def check_sharing(
+    fn: func.FuncOp, arrays: tuple[np.ndarray[Any, Any], ...], written: set[int]
+) -> None:
+    """The part of `validate_arguments` after shapes and dtypes: written
+    arguments are writeable and share no memory with any other argument."""
     name = fn.sym_name.data
     for i in sorted(written):
         if not arrays[i].flags.writeable:
@@ -302,7 +311,6 @@ def validate_arguments(
                     f"and {_describe(fn, w)} is written by the function; "
                     "written arguments must not share memory with any other argument"
                 )
-    return types
 
 
 def interpret(module: ModuleOp, func_name: str, *arrays: np.ndarray[Any, Any]) -> None:

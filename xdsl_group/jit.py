@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from xdsl.dialects import memref
+from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import ArrayAttr, MemRefType, ModuleOp
 
 from xdsl_group.api import (
     apply,
+    check_sharing,
     find_function,
+    numpy_dtype,
     validate_arguments,
     written_arguments,  # re-exported: part of this module's interface
 )
@@ -208,6 +210,7 @@ def _llvm_ir_and_checks(
     optimize: bool = False,
     fast_math: bool = False,
     parallel: bool = False,
+    packed: bool = False,
 ) -> tuple[str, list[tuple[str, str]]]:
     from xdsl.backend.llvm.convert import convert_module
 
@@ -223,6 +226,8 @@ def _llvm_ir_and_checks(
         raise LoopnestError(f"LLVM translation failed: {e}") from None
     if parallel:
         atomic_error_flag(ir_module)
+    if packed:
+        _add_packed_entries(ir_module, module)
     ir_module.data_layout = str(tm.target_data)
     text = str(ir_module)
     if not optimize:
@@ -299,7 +304,9 @@ def _compile(module: ModuleOp, noalias: bool, fast_math: bool = False) -> _Compi
     key = (hashlib.sha256(str(module).encode()).hexdigest(), (noalias, fast_math, True))
 
     def build() -> _Compiled:
-        text, checks = _llvm_ir_and_checks(module, noalias, fast_math=fast_math, parallel=True)
+        text, checks = _llvm_ir_and_checks(
+            module, noalias, fast_math=fast_math, parallel=True, packed=True
+        )
         return _build_engine(text, checks)
 
     return _cached(key, build)
@@ -312,6 +319,52 @@ def _symbol_address(engine: Any, name: str) -> int:
     from llvmlite.binding import ffi
 
     return ffi.lib.LLVMPY_GetFunctionAddress(engine, name.encode("utf-8"))
+
+
+PACKED_SUFFIX = ".packed"
+
+
+def _add_packed_entries(ir_module: Any, module: ModuleOp) -> None:
+    """For each function of `module` taking memrefs and returning nothing,
+    `@"<name>.packed"(ptr %fields)`: it loads the expanded descriptor fields
+    from an array of 8-byte slots and calls the function.  One pointer
+    argument makes a call from Python several times cheaper than ctypes
+    converting every field (`JitFunction`)."""
+    from llvmlite import ir
+
+    taken = {f.name for f in ir_module.functions}
+    defined = {f.name: f for f in ir_module.functions if not f.is_declaration}
+    for op in module.walk():
+        if not isinstance(op, func.FuncOp) or op.function_type.outputs.data:
+            continue
+        name = op.sym_name.data
+        target = defined.get(name)
+        inputs = op.function_type.inputs.data
+        if target is None or not all(isinstance(t, MemRefType) for t in inputs):
+            continue
+        wrapper_name = name + PACKED_SUFFIX
+        if wrapper_name in taken:  # a function of the module has that name
+            continue
+        ptr = ir.PointerType()
+        wrapper = ir.Function(ir_module, ir.FunctionType(ir.VoidType(), [ptr]), wrapper_name)
+        builder = ir.IRBuilder(wrapper.append_basic_block())
+        (fields,) = wrapper.args
+        args = []
+        i64_type = ir.IntType(64)
+        for k, param in enumerate(target.function_type.args):
+            slot = builder.gep(fields, [ir.Constant(i64_type, k)], source_etype=i64_type)
+            args.append(builder.load(slot, typ=param, align=8))
+        builder.call(target, args)
+        builder.ret_void()
+
+
+def packed_function(compiled: _Compiled, name: str) -> Any:
+    """A ctypes function for `@name`'s packed entry: one pointer to its
+    expanded memref arguments as 8-byte slots."""
+    address = _symbol_address(compiled.engine, name + PACKED_SUFFIX)
+    if not address:
+        raise LoopnestError(f"no function @{name} in the compiled module")
+    return ctypes.CFUNCTYPE(None, ctypes.POINTER(ctypes.c_int64))(address)
 
 
 def memref_function(compiled: _Compiled, name: str, types: list[MemRefType]) -> Any:
@@ -385,20 +438,64 @@ class JitFunction:
         self._allocates = any(isinstance(o, memref.AllocOp) for o in self._module.walk())
         # Compile now: errors surface at jit() time.
         self._compiled = _compile(self._module, noalias=True, fast_math=self.fast_math)
-        self._cfunc = memref_function(self._compiled, func_name, self._types)
+        # Through the packed entry unless the module has a function of its name.
+        self._packed = not any(
+            isinstance(op, func.FuncOp) and op.sym_name.data == func_name + PACKED_SUFFIX
+            for op in self._module.walk()
+        )
+        if self._packed:
+            self._cfunc = packed_function(self._compiled, func_name)
+        else:
+            self._cfunc = memref_function(self._compiled, func_name, self._types)
+        # The arrays passed are C-contiguous of the declared shapes (others
+        # are copied), so only the data pointers change from call to call.
+        self._expected = [
+            (tuple(t.get_shape()), numpy_dtype(t.element_type)) for t in self._types
+        ]
+        self._template: list[int] = []
+        self._pointer_slots: list[int] = []
+        for shape, dtype in self._expected:
+            strides = [int(np.prod(shape[k + 1 :], dtype=np.int64)) for k in range(len(shape))]
+            self._pointer_slots.append(len(self._template))
+            self._template += [0, 0, 0, *shape, *strides]
+        self._slots = ctypes.c_int64 * max(1, len(self._template))
+        # One slot array per calling thread, filled anew by each call (the
+        # entry reads it before anything else runs).
+        self._local = threading.local()
 
     @property
     def runtime_checks(self) -> list[tuple[str, str]]:
         """(exception type, message) of each run-time check of the module."""
         return list(self._compiled.checks)
 
+    def _invoke(self, buffers: list[np.ndarray[Any, Any]]) -> None:
+        if self._packed:
+            self._cfunc(self._fields(buffers))
+        else:
+            self._cfunc(*memref_arguments(buffers))
+
+    def _fields(self, buffers: list[np.ndarray[Any, Any]]) -> Any:
+        """The packed entry's argument slots for C-contiguous `buffers`."""
+        fields = getattr(self._local, "fields", None)
+        if fields is None:
+            fields = self._local.fields = self._slots(*self._template)
+        for slot, buf in zip(self._pointer_slots, buffers):
+            fields[slot] = fields[slot + 1] = buf.ctypes.data
+        return fields
+
     def __call__(self, *arrays: np.ndarray[Any, Any]) -> None:
-        validate_arguments(self._fn, arrays, self._written)
+        if len(arrays) == len(self._expected) and all(
+            type(a) is np.ndarray and a.shape == shape and a.dtype == dtype
+            for a, (shape, dtype) in zip(arrays, self._expected)
+        ):
+            check_sharing(self._fn, arrays, self._written)
+        else:  # the diagnostics (or a subclass of ndarray)
+            validate_arguments(self._fn, arrays, self._written)
         flag = self._compiled.error_flag()
         if flag is None and not self._allocates:
             buffers = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in arrays]
             with parallel_runtime.running(self.threads):
-                self._cfunc(*memref_arguments(buffers))
+                self._invoke(buffers)
         else:
             buffers, code = self._checked_call(arrays, flag, self.threads)
             if code and self.threads > 1:
@@ -427,7 +524,7 @@ class JitFunction:
             if flag is not None:
                 flag.value = 0
             _alloc_failures.nbytes = None
-            self._cfunc(*memref_arguments(buffers))
+            self._invoke(buffers)
             code = flag.value if flag is not None else 0
             nbytes = _alloc_failures.nbytes
         _raise_alloc_failure(self.func_name, nbytes)

@@ -272,3 +272,35 @@ builtin.module {
     O, A = np.zeros(3, np.float32), np.arange(1, 5, dtype=np.float32)
     xdsl_group.jit(module, "strided")(O, A)
     np.testing.assert_array_equal(O, [1 + 3, 0, 2 + 4])
+
+
+def test_packed_entries_never_shadow_a_function_of_the_module():
+    """The JIT calls `@f` through a generated `@"f.packed"` (one pointer to
+    the descriptor fields); a module that has its own `@"f.packed"` keeps
+    both functions as written, each called with its own code."""
+    text = """
+func.func @f(%A: memref<4xf32>) {
+  loopnest.for i %i in range(4) {
+    %v = loopnest.load %A[%i] : memref<4xf32>
+    %s = arith.addf %v, %v : f32
+    loopnest.store %s, %A[%i] : memref<4xf32>
+  }
+  func.return
+}
+func.func @"f.packed"(%A: memref<4xf32>) {
+  loopnest.for i %i in range(4) {
+    %v = loopnest.load %A[%i] : memref<4xf32>
+    %s = arith.mulf %v, %v : f32
+    loopnest.store %s, %A[%i] : memref<4xf32>
+  }
+  func.return
+}
+"""
+    module = xdsl_group.parse(text)
+    for name, want in (("f", [2, 4, 6, 8]), ("f.packed", [1, 4, 9, 16])):
+        A = np.arange(1, 5, dtype=np.float32)
+        xdsl_group.jit(module, name)(A)
+        np.testing.assert_array_equal(A, want, err_msg=name)
+        B = np.arange(1, 5, dtype=np.float32)
+        xdsl_group.interpret(module, name, B)
+        np.testing.assert_array_equal(A, B, err_msg=name)
