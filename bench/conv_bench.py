@@ -370,6 +370,10 @@ on Zen 4, 256 on AVX2 cores and on Rocket Lake) and its register count.
   per row, about 84 % of the FMA slots; an `ow` multiple of 16 would not
   lose them. For scale, OpenBLAS's single-thread 512x512 sgemm ran at
   89 GFLOP/s on this machine in a separate measurement.
+- Narrow layers are limited the same way, more: 512x7x7 has 5 output
+  columns, packed as 4 + 1 floats (an xmm register and a scalar), so its
+  FMAs use a fraction of the lanes; vectorising along the output channels
+  instead would need their stride to be 1, i.e. another output layout.
 - PyTorch (oneDNN) uses AVX-512 kernels with blocked weight layouts here;
   at its best its dense and G<=8 convolutions run near the machine's FMA
   peak (dense up to 100 GFLOP/s, G=4 0.6 ms, G=8 0.43 ms in runs of the same
