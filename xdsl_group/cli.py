@@ -96,36 +96,25 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _seed(text: str) -> int:
-    try:
-        seed = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
-    if seed < 0:
-        raise argparse.ArgumentTypeError(f"the seed must be non-negative, got {seed}")
-    return seed
+def _integer(minimum: int, message: str) -> Callable[[str], int]:
+    """An argparse type: an integer of at least `minimum`, else `message`
+    (formatted with the value)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(message.format(value))
+        return value
+
+    return parse
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return value
-
-
-def _threads(text: str) -> int:
-    try:
-        threads = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
-    if threads < 1:
-        raise argparse.ArgumentTypeError(
-            f"the number of threads must be positive, got {threads}"
-        )
-    return threads
+_seed = _integer(0, "the seed must be non-negative, got {}")
+_threads = _integer(1, "the number of threads must be positive, got {}")
+_positive = _integer(1, "must be positive, got {}")
 
 
 def _check_backend_options(args: argparse.Namespace) -> None:
