@@ -63,18 +63,21 @@ Examples:
 """
 
 
-def _add_run_arguments(p: argparse.ArgumentParser) -> None:
+def _add_function_arguments(p: argparse.ArgumentParser, pipeline_help: str) -> None:
+    """FILE, --func and -p, as `run` and `tune` take them."""
     p.add_argument("file", type=Path, help="MLIR file with the function")
     p.add_argument("--func", required=True, help="name of the function (without @)")
+    p.add_argument("-p", "--pipeline", default="", help=pipeline_help)
+
+
+def _add_run_arguments(p: argparse.ArgumentParser) -> None:
+    _add_function_arguments(p, "xdsl-opt pass pipeline applied before running")
     p.add_argument("--backend", choices=("interp", "jit"), default="jit", help="default: jit")
     p.add_argument(
         "--inputs", nargs="+", type=Path, metavar="NPY", help="one .npy file per argument"
     )
     p.add_argument(
         "--seed", type=_seed, default=None, help="seed of the random inputs (default 0)"
-    )
-    p.add_argument(
-        "-p", "--pipeline", default="", help="xdsl-opt pass pipeline applied before running"
     )
     p.add_argument(
         "--save",
@@ -411,18 +414,28 @@ def _save(path: Path, arrays: Sequence[np.ndarray[Any, Any]]) -> None:
 # -- run ------------------------------------------------------------------------
 
 
+def _load_function(
+    args: argparse.Namespace,
+) -> tuple[ModuleOp, str, func.FuncOp, list[MemRefType]]:
+    """The module of `args.file` after `args.pipeline`, the function
+    `args.func` (with or without `@`) and its argument types."""
+    import xdsl_group
+
+    func_name = args.func[1:] if args.func.startswith("@") else args.func
+    module = _parse_file(args.file)
+    if args.pipeline:
+        module = xdsl_group.apply(module, args.pipeline)
+    fn = _function(module, args.file, func_name)
+    return module, func_name, fn, _argument_types(fn)
+
+
 def _run(args: argparse.Namespace) -> int:
     import xdsl_group
 
     if args.inputs and args.seed is not None:
         raise LoopnestError("--seed has no effect with --inputs")
     _check_backend_options(args)
-    func_name = args.func[1:] if args.func.startswith("@") else args.func
-    module = _parse_file(args.file)
-    if args.pipeline:
-        module = xdsl_group.apply(module, args.pipeline)
-    fn = _function(module, args.file, func_name)
-    types = _argument_types(fn)
+    module, func_name, fn, types = _load_function(args)
     if args.save is not None:
         _check_save_dir(args.save, len(types))
     _check_memory(fn, types)
@@ -581,11 +594,7 @@ measured search on top of it (`xdsl_group.tune`).
 
 
 def _add_tune_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", type=Path, help="MLIR file with the function")
-    p.add_argument("--func", required=True, help="name of the function (without @)")
-    p.add_argument(
-        "-p", "--pipeline", default="", help="xdsl-opt pass pipeline applied before scheduling"
-    )
+    _add_function_arguments(p, "xdsl-opt pass pipeline applied before scheduling")
     p.add_argument(
         "--candidates", type=_positive, default=6, metavar="N",
         help="schedules to time (default 6)",
@@ -607,12 +616,7 @@ def _add_tune_arguments(p: argparse.ArgumentParser) -> None:
 def _tune(args: argparse.Namespace) -> int:
     import xdsl_group
 
-    func_name = args.func[1:] if args.func.startswith("@") else args.func
-    module = _parse_file(args.file)
-    if args.pipeline:
-        module = xdsl_group.apply(module, args.pipeline)
-    fn = _function(module, args.file, func_name)
-    types = _argument_types(fn)
+    module, func_name, fn, types = _load_function(args)
     _check_memory(fn, types)
     from xdsl_group.api import random_arrays
 

@@ -73,3 +73,16 @@ def test_a_candidate_computing_something_else_is_an_error(conv, monkeypatch):
     )
     with pytest.raises(xdsl_group.LoopnestError, match="computes argument #0 of @conv differently"):
         xdsl_group.tune(conv, "conv", candidates=2, rounds=1, fast_math=False)
+
+
+def test_dynamic_arguments_need_arrays():
+    """Random inputs need static shapes: without `arrays`, a function with a
+    dynamic memref is refused in one line naming the argument."""
+    module = xdsl_group.parse(
+        """func.func @f(%A: memref<?xf32>) {
+  func.return
+}"""
+    )
+    message = r"argument #0 of @f is memref<\?xf32>: give `arrays`"
+    with pytest.raises(xdsl_group.LoopnestError, match=message):
+        xdsl_group.tune(module, "f")

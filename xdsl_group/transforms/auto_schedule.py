@@ -225,21 +225,6 @@ def ranked_blocks(
     return [block for _, block in ranked]
 
 
-def choose_block(
-    row_trip: int,
-    column_trip: int,
-    lanes: int,
-    registers: int,
-    operands: Sequence[tuple[bool, bool, bool]],
-    max_unrolled: int = MAX_UNROLLED,
-    wide: bool = False,
-) -> tuple[int, int]:
-    """The (rows, columns) block `auto-schedule` takes: the first of
-    `ranked_blocks` (1 x one vector when none fits)."""
-    ranked = ranked_blocks(row_trip, column_trip, lanes, registers, operands, max_unrolled, wide)
-    return ranked[0][1], ranked[0][2]
-
-
 @dataclass
 class NestSchedule:
     """The steps chosen for one nest, per phase (pass specs)."""
