@@ -83,6 +83,12 @@ def _parallelize_loops() -> type[ModulePass]:
     return ParallelizeLoopsPass
 
 
+def _vectorize_loops() -> type[ModulePass]:
+    from xdsl_group.transforms.vectorize_loops import VectorizeLoopsPass
+
+    return VectorizeLoopsPass
+
+
 def _auto_schedule() -> type[ModulePass]:
     from xdsl_group.transforms.auto_schedule import AutoSchedulePass
 
@@ -164,6 +170,7 @@ PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "split-loops": _split_loops,
     "unroll-loops": _unroll_loops,
     "parallelize-loops": _parallelize_loops,
+    "vectorize-loops": _vectorize_loops,
     "auto-schedule": _auto_schedule,
     "loopnest-transform-interpreter": _loopnest_transform_interpreter,
     "loopnest-check-bounds": _check_bounds,

@@ -12,7 +12,7 @@ does not apply), `draw` being hypothesis' draw function.  The test draws one
 to three steps (`group-loops`, `interchange-loops` with `loops=` or `order=`,
 `peel-loops` at either side) and applies them (a second property: up to
 two of those, then one to three of `split-loops`, `unroll-loops`,
-`parallelize-loops`, `auto-schedule`); a refusal (`LoopnestError`)
+`parallelize-loops`, `vectorize-loops`, `auto-schedule`); a refusal (`LoopnestError`)
 skips the step, as the legality checks have their own tests.  Then:
 JIT(transformed) == interpreter(transformed) bitwise, and
 == interpreter(original) when every applied step preserves the program's
@@ -29,9 +29,15 @@ reduction.
 Parallelisation (its own property): `parallelize-loops` accepts a loop of a
 random nest iff enumerating the iteration space finds no two iterations of
 it (enclosing loops equal) touching one element of O, independent of the
-isl analysis it uses.
+isl analysis it uses.  `vectorize-loops` accepts a loop iff, besides that,
+it is innermost with step 1 and every access is contiguous in it or
+independent of it, read off the generator's description of the accesses.
 
-Aliased and non-contiguous arguments (third property, below): the same
+A third property runs nests made so that their innermost loop can be
+vectorised (`vector_nests`) through seed transformations and `split-loops`,
+`unroll-loops`, `vectorize-loops` steps, with the same checks.
+
+Aliased and non-contiguous arguments (fourth property, below): the same
 nests run on arguments that are strided or transposed views, or views of
 one shared buffer; interpreter and JIT refuse the same overlaps with the
 same `ValueError` and otherwise write the same bytes.
@@ -191,6 +197,25 @@ def nests(draw) -> Nest:
     return nest
 
 
+@st.composite
+def vector_nests(draw) -> Nest:
+    """A random nest whose innermost loop can be vectorised: step 1, O (and
+    maybe A, B) indexed by it in the last dimension only, with coefficient 1
+    and no floordiv/mod there."""
+    nest = draw(nests())
+    inner = nest.order[-1]
+    nest.loops[inner].step = 1
+    for a in ("O", "A", "B"):
+        if a == "O" or draw(st.booleans()):
+            dims = nest.accesses[a]
+            for dim in dims:
+                dim[:] = [(iv, c) for iv, c in dim if iv != inner]
+            dims[-1].append((inner, 1))
+            nest.wraps[a][-1] = None
+    nest.compute_shapes()
+    return nest
+
+
 @dataclass(frozen=True)
 class Step:
     """A random transformation step (see the module docstring)."""
@@ -237,6 +262,12 @@ def _parallelize(nest: Nest, draw) -> str:
     return f"parallelize-loops{{loop={draw(st.sampled_from(nest.order))}}}"
 
 
+def _vectorize(nest: Nest, draw) -> str:
+    # The innermost loop is the one that can be vectorised: drawn more often.
+    loop = draw(st.sampled_from([*nest.order, nest.order[-1], nest.order[-1]]))
+    return f"vectorize-loops{{loop={loop} width={draw(st.integers(0, 3))}}}"
+
+
 def _auto_schedule(nest: Nest, draw) -> str:
     return "auto-schedule"
 
@@ -251,6 +282,7 @@ SCHEDULES: list[Step] = [
     Step("split", _split, preserves=True),
     Step("unroll", _unroll, preserves=True),
     Step("parallelize", _parallelize, preserves=True),
+    Step("vectorize", _vectorize, preserves=True),
     Step("auto-schedule", _auto_schedule, preserves=True),
 ]
 
@@ -300,6 +332,34 @@ def _random_nests_and_schedules(nest: Nest, seed: int, data):
     check(nest, seed, data, TRANSFORMS, SCHEDULES)
 
 
+VECTOR_SCHEDULES: list[Step] = [
+    Step("split", _split, preserves=True),
+    Step("unroll", _unroll, preserves=True),
+    Step("vectorize", _vectorize, preserves=True),
+    Step("vectorize", _vectorize, preserves=True),
+]
+
+
+@settings(
+    max_examples=100, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(nest=vector_nests(), seed=st.integers(0, 2**16), data=st.data())
+def _random_vector_nests_and_schedules(nest: Nest, seed: int, data):
+    check(nest, seed, data, TRANSFORMS, VECTOR_SCHEDULES)
+
+
+def test_random_vectorized_nests_interpreter_equals_jit():
+    """Nests whose innermost loop can be vectorised, seed transformations,
+    then split/unroll/vectorize steps: the JIT (vector code, one and two
+    threads) equals the interpreter bitwise, and the untransformed program
+    when no grouping was applied; fast-math within the bound."""
+    ACCEPTED.clear()
+    _random_vector_nests_and_schedules()
+    assert ACCEPTED.get("vectorize", 0) >= 30, ACCEPTED
+    assert ACCEPTED.get("fast-math", 0) >= 5, ACCEPTED
+
+
 def test_random_nests_and_schedules_interpreter_equals_jit():
     """Seed transformations, then split/unroll/parallelize/auto-schedule
     steps: the JIT (one and two threads) equals the interpreter, and both
@@ -308,7 +368,8 @@ def test_random_nests_and_schedules_interpreter_equals_jit():
     ACCEPTED.clear()
     _random_nests_and_schedules()
     for step in SCHEDULES:
-        assert ACCEPTED.get(step.name, 0) >= 20, ACCEPTED
+        if step.name != "vectorize":  # rarely legal here: see the next property
+            assert ACCEPTED.get(step.name, 0) >= 20, ACCEPTED
     assert ACCEPTED.get("fast-math", 0) >= 15, ACCEPTED
     if _host_has_fma():
         # Contraction happened: the bound, not bitwise equality, was tested.
@@ -477,6 +538,55 @@ def _parallelize_matches_enumeration(nest: Nest, data):
         accepted = False
     assert accepted == (not races(nest, loop)), f"{loop}\n{nest.text()}"
     PARALLEL_SEEN[accepted] = PARALLEL_SEEN.get(accepted, 0) + 1
+
+
+def contiguous_or_independent(nest: Nest, array: str, loop: str) -> bool:
+    """From the generator's description: `loop` appears only in the last
+    index of `array`, with coefficient 1 and no floordiv/mod there, or not
+    at all."""
+    dims = nest.accesses[array]
+    uses = [d for d, dim in enumerate(dims) if any(iv == loop for iv, _ in dim)]
+    if not uses:
+        return True
+    last = len(dims) - 1
+    return uses == [last] and dict(dims[last])[loop] == 1 and nest.wrap(array, last) is None
+
+
+VECTOR_SEEN: dict[bool, int] = {}
+
+
+@settings(
+    max_examples=150, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(nest=st.one_of(nests(), vector_nests()), data=st.data())
+def _vectorize_matches_enumeration(nest: Nest, data):
+    loop = data.draw(st.sampled_from([*nest.order, nest.order[-1]]))
+    module = xdsl_group.parse(nest.text(), "random.mlir")
+    try:
+        xdsl_group.apply(module, f"vectorize-loops{{loop={loop}}}")
+        accepted = True
+    except LoopnestError:
+        accepted = False
+    o_uses = any(iv == loop for dim in nest.accesses["O"] for iv, _ in dim)
+    expected = (
+        loop == nest.order[-1]
+        and nest.loops[loop].step == 1
+        and o_uses
+        and all(contiguous_or_independent(nest, a, loop) for a in ("O", "A", "B"))
+        and not races(nest, loop)
+    )
+    assert accepted == expected, f"{loop}\n{nest.text()}"
+    VECTOR_SEEN[accepted] = VECTOR_SEEN.get(accepted, 0) + 1
+
+
+def test_vectorize_accepts_exactly_contiguous_race_free_inner_loops():
+    """`vectorize-loops` accepts a loop iff it is innermost with step 1, its
+    accesses are contiguous in it or independent of it (O using it), and
+    enumeration finds no race between its iterations."""
+    VECTOR_SEEN.clear()
+    _vectorize_matches_enumeration()
+    assert VECTOR_SEEN.get(True, 0) >= 15 and VECTOR_SEEN.get(False, 0) >= 20, VECTOR_SEEN
 
 
 def test_parallelize_accepts_exactly_race_free_loops():

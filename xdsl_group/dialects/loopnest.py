@@ -435,6 +435,12 @@ class ForOp(IRDLOperation):
     the iterations are independent, so they may run concurrently in any order.
     It is a promise made by whoever sets it (`parallelize-loops` proves it);
     the native lowering relies on it when running on several threads.
+
+    `vector_width` (spelled `vectorize(W)` after the range) asks the native
+    lowering to run the iterations in lockstep, `W` at a time, as vector
+    operations.  Like `parallel` it is a promise that no iteration depends on
+    another (`vectorize-loops` proves it and checks that the body can be
+    vectorised); every other backend runs the loop in order.
     """
 
     name = "loopnest.for"
@@ -445,6 +451,7 @@ class ForOp(IRDLOperation):
     upper_bound = prop_def(AffineMapAttr)
     step = prop_def(IntegerAttr[IndexType])
     parallel = opt_prop_def(UnitAttr)
+    vector_width = opt_prop_def(IntegerAttr[IndexType])
 
     body = region_def("single_block")
 
@@ -462,6 +469,7 @@ class ForOp(IRDLOperation):
         step: int = 1,
         body: Region | Block | Sequence[Operation] | None = None,
         parallel: bool = False,
+        vector_width: int | None = None,
     ):
         if isinstance(loop_name, str):
             loop_name = StringAttr(loop_name)
@@ -485,7 +493,12 @@ class ForOp(IRDLOperation):
                 "upper_bound": AffineMapAttr(upper_bound),
                 "step": IntegerAttr(step, IndexType()),
             }
-            | ({"parallel": UnitAttr()} if parallel else {}),
+            | ({"parallel": UnitAttr()} if parallel else {})
+            | (
+                {"vector_width": IntegerAttr(vector_width, IndexType())}
+                if vector_width is not None
+                else {}
+            ),
             regions=[body],
         )
         if body.blocks and body.block.args and not body.block.args[0].name_hint:
@@ -515,6 +528,15 @@ class ForOp(IRDLOperation):
     def is_parallel(self, value: bool) -> None:
         self.parallel = UnitAttr() if value else None
 
+    @property
+    def vector_width_value(self) -> int | None:
+        """`W` of `vectorize(W)`, or None when the loop is not vectorised."""
+        return self.vector_width.value.data if self.vector_width is not None else None
+
+    @vector_width_value.setter
+    def vector_width_value(self, value: int | None) -> None:
+        self.vector_width = IntegerAttr(value, IndexType()) if value is not None else None
+
     def bound_values(self, env: dict[SSAValue, int]) -> tuple[int, int]:
         """Evaluate (lb, ub) given the values of the bound operands."""
         dims = [env[v] for v in self.bound_operands]
@@ -543,6 +565,9 @@ class ForOp(IRDLOperation):
             raise VerifyException(
                 f"step {self.step.value.data} is not positive"
             )
+        width = self.vector_width_value
+        if width is not None and width <= 0:
+            raise VerifyException(f"the vector width {width} is not positive")
         block = self.body.block
         if len(block.args) != 1 or not isinstance(block.args[0].type, IndexType):
             raise VerifyException(
@@ -622,6 +647,8 @@ class ForOp(IRDLOperation):
         printer.print_string(")")
         if self.is_parallel:
             printer.print_string(" parallel")
+        if self.vector_width is not None:
+            printer.print_string(f" vectorize({self.vector_width.value.data})")
         printer.print_op_attributes(self.attributes, print_keyword=True)
         printer.print_string(" ")
         printer.print_region(
@@ -667,6 +694,11 @@ class ForOp(IRDLOperation):
         else:
             parser.raise_error("range takes 1 to 3 arguments", range_pos)
         parallel = parser.parse_optional_keyword("parallel") is not None
+        vector_width = None
+        if parser.parse_optional_keyword("vectorize") is not None:
+            parser.parse_punctuation("(")
+            vector_width = parser.parse_integer(allow_boolean=False, allow_negative=True)
+            parser.parse_punctuation(")")
         attrs = _guarded(parser, parser.parse_optional_attr_dict_with_keyword)
         body = parser.parse_region((iv.resolve(IndexType()),))
         n = len(operands)
@@ -678,6 +710,7 @@ class ForOp(IRDLOperation):
             step,
             body,
             parallel,
+            vector_width,
         )
         if attrs is not None:
             op.attributes |= attrs.data

@@ -355,6 +355,34 @@ class ParallelizeOp(_TransformLoopnestOp):
 
 @_located
 @irdl_op_definition
+class VectorizeOp(_TransformLoopnestOp):
+    """`transform.loopnest.vectorize %l {width = W : i64} : !transform.any_op`: mark every
+    innermost loop of `%l` to run as vectors of W lanes (`vectorize-loops`; `width = 0` or
+    no width: the whole loop), after checking its body and dependences.  Marking replaces
+    nothing, so `%l` stays valid."""
+
+    name = "transform.loopnest.vectorize"
+
+    width = opt_prop_def(IntegerAttr[IntegerType])
+    target = operand_def(TransformOpHandleType)
+
+    assembly_format = "$target attr-dict `:` type($target)"
+
+    def __init__(self, target: SSAValue, width: int = 0):
+        super().__init__(properties={"width": IntegerAttr(width, i64)}, operands=[target])
+
+    @property
+    def width_value(self) -> int:
+        return self.width.value.data if self.width is not None else 0
+
+    def check(self) -> str | None:
+        if self.width_value < 0:
+            return f"width must be 0 (the whole loop) or positive, got {self.width_value}"
+        return None
+
+
+@_located
+@irdl_op_definition
 class BottleneckOp(_TransformLoopnestOp):
     """`%b = transform.loopnest.bottleneck %l, ... {factor = B : i64}`: shrink
     the loops of the handles, and the function-argument dimensions they
@@ -387,6 +415,16 @@ class BottleneckOp(_TransformLoopnestOp):
 
 TransformLoopnest = Dialect(
     "transform.loopnest",
-    [MatchOp, PeelOp, GroupOp, InterchangeOp, SplitOp, UnrollOp, ParallelizeOp, BottleneckOp],
+    [
+        MatchOp,
+        PeelOp,
+        GroupOp,
+        InterchangeOp,
+        SplitOp,
+        UnrollOp,
+        ParallelizeOp,
+        VectorizeOp,
+        BottleneckOp,
+    ],
     [],
 )

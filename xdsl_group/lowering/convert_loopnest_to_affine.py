@@ -23,6 +23,7 @@ from xdsl_group.analysis.affine_utils import compress_dims
 from xdsl_group.dialects import loopnest
 from xdsl_group.dialects.attributes import NAME_ATTR, PARALLEL_ATTR
 from xdsl_group.lowering.runtime_checks import keep_proof
+from xdsl_group.lowering.vectorize import lower_vector_loops
 
 
 def _bound(m: AffineMap, operands) -> tuple[AffineMapAttr, list[SSAValue]]:
@@ -99,6 +100,8 @@ class ConvertLoopnestToAffinePass(ModulePass):
     `affine-accesses=true` they become `affine.load`/`affine.store` with dim
     maps instead (right for MLIR and in-memory pipelines; xDSL 0.74 re-parses
     their short textual form with symbols, which its own passes reject).
+    A loop marked `vectorize(W)` becomes `vector` operations first
+    (`xdsl_group.lowering.vectorize`).
     """
 
     name = "convert-loopnest-to-affine"
@@ -106,6 +109,7 @@ class ConvertLoopnestToAffinePass(ModulePass):
     affine_accesses: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        lower_vector_loops(op)
         PatternRewriteWalker(
             GreedyRewritePatternApplier(
                 [LowerAccess(self.affine_accesses), LowerFor()]

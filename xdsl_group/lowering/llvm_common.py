@@ -18,6 +18,7 @@ from xdsl.dialects.builtin import (
     MemRefType,
     ModuleOp,
     UnrealizedConversionCastOp,
+    VectorType,
     i64,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
@@ -51,6 +52,12 @@ def convert_type(t: Attribute, op: Operation | None = None) -> Attribute:
         return t
     if isinstance(t, MemRefType):
         return descriptor_type(len(t.get_shape()))
+    if (
+        isinstance(t, VectorType)
+        and len(t.get_shape()) == 1
+        and isinstance(t.element_type, IntegerType | AnyFloat)
+    ):
+        return t
     raise LoopnestError(f"type {t} has no LLVM lowering", op)
 
 

@@ -6,12 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import arith, llvm
+from xdsl.dialects import arith, llvm, vector
 from xdsl.dialects.builtin import (
+    DenseArrayBase,
+    DenseIntOrFPElementsAttr,
     FloatAttr,
     IntegerAttr,
     IntegerType,
     ModuleOp,
+    VectorType,
+    i32,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
@@ -148,6 +152,33 @@ def _signed_div_round(
     return ops, sel.res
 
 
+class LowerVector(RewritePattern):
+    """`vector.broadcast` of a scalar and `vector.shuffle` (of vectorised
+    loops) to `insertelement` + `shufflevector`."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /):
+        if isinstance(op, vector.BroadcastOp):
+            ty = op.vector.type
+            assert isinstance(ty, VectorType)
+            scalar = to_llvm(rewriter, op.source, op)
+            undef = llvm.UndefOp(ty)
+            zero = llvm.ConstantOp(IntegerAttr(0, i32), i32)
+            ins = llvm.InsertElementOp(undef.res, scalar, zero.result)
+            splat = llvm.ShuffleVectorOp(
+                ins.res, undef.res, DenseArrayBase.from_list(i32, [0] * ty.get_shape()[0]), ty
+            )
+            replace_with(rewriter, op, [undef, zero, ins, splat], splat.res)
+        elif isinstance(op, vector.ShuffleOp):
+            v1, v2 = to_llvm(rewriter, op.v1, op), to_llvm(rewriter, op.v2, op)
+            mask = DenseArrayBase.from_list(i32, list(op.mask.get_values()))
+            o = llvm.ShuffleVectorOp(v1, v2, mask, op.results[0].type)
+            replace_with(rewriter, op, [o], o.res)
+        elif op.dialect_name() == "vector":
+            raise LoopnestError(
+                f"unsupported op '{op.name}': the native lowering has no lowering for it", op
+            )
+
+
 class LowerArith(RewritePattern):
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /):
         if op.dialect_name() != "arith":
@@ -161,7 +192,7 @@ class LowerArith(RewritePattern):
             attr = op.value
             if isinstance(attr, IntegerAttr):
                 c = _const(attr.value.data, res_t)
-            elif isinstance(attr, FloatAttr):
+            elif isinstance(attr, FloatAttr | DenseIntOrFPElementsAttr):
                 c = llvm.ConstantOp(attr, res_t)
             else:
                 raise LoopnestError(
@@ -308,5 +339,5 @@ class ConvertArithToLLVMPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         insert_division_checks(op)
-        rewrite_module(op, [LowerArith()])
+        rewrite_module(op, [LowerArith(), LowerVector()])
 

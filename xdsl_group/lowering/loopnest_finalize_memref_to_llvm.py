@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from math import prod
 
 from xdsl.context import Context
-from xdsl.dialects import func, llvm, memref
+from xdsl.dialects import func, llvm, memref, vector
 from xdsl.dialects.builtin import (
     AnyFloat,
     DenseArrayBase,
@@ -19,6 +19,7 @@ from xdsl.dialects.builtin import (
     NoneAttr,
     AffineMapAttr,
     UnrealizedConversionCastOp,
+    VectorType,
     i1,
     i8,
     i64,
@@ -150,6 +151,31 @@ class LowerMemrefAccess(RewritePattern):
             ops, ptr = element_pointer(rewriter, op, op.memref, op.indices)
             value = to_llvm(rewriter, op.value, op)
             replace_with(rewriter, op, [*ops, llvm.StoreOp(value, ptr)], None)
+        elif isinstance(op, vector.LoadOp):
+            ops, ptr = element_pointer(rewriter, op, op.base, op.indices)
+            ty = op.result.type
+            load = llvm.LoadOp(ptr, ty, alignment=element_bytes(op.base.type, op))
+            replace_with(rewriter, op, [*ops, load], load.dereferenced_value)
+        elif isinstance(op, vector.StoreOp):
+            ops, ptr = element_pointer(rewriter, op, op.base, op.indices)
+            value = to_llvm(rewriter, op.vector, op)
+            store = llvm.StoreOp(value, ptr, alignment=element_bytes(op.base.type, op))
+            replace_with(rewriter, op, [*ops, store], None)
+        elif isinstance(op, vector.MaskedLoadOp):
+            ops, ptr = element_pointer(rewriter, op, op.base, op.indices)
+            ty = op.result.type
+            assert isinstance(ty, VectorType)
+            mask = to_llvm(rewriter, op.mask, op)
+            pass_thru = to_llvm(rewriter, op.pass_thru, op)
+            element = ty.element_type
+            kind = "f" if isinstance(element, AnyFloat) else "i"
+            bits = element.bitwidth if isinstance(element, AnyFloat) else element.width.data
+            # LLVM 22's form: the alignment (here none promised beyond the
+            # element's) is a parameter attribute, no longer an operand.
+            call = llvm.CallIntrinsicOp(
+                f"llvm.masked.load.v{ty.get_shape()[0]}{kind}{bits}.p0", [ptr, mask, pass_thru], [ty]
+            )
+            replace_with(rewriter, op, [*ops, call], call.results[0])
         elif op.dialect_name() == "memref":
             raise LoopnestError(
                 f"unsupported op '{op.name}': loopnest-finalize-memref-to-llvm lowers "
@@ -488,7 +514,9 @@ class FinalizeMemrefToLLVMPass(ModulePass):
     outside its dimension records an `IndexError` and returns (see
     `xdsl_group.lowering.runtime_checks`).  Only static,
     identity-layout memrefs are supported; other memref ops are refused by
-    name.
+    name.  `vector.load`/`vector.store` (element-aligned) and
+    `vector.maskedload` (`llvm.masked.load`) from vectorised loops are
+    lowered the same way; they are always proven in bounds.
 
     Local buffers: `memref.alloc` calls `malloc` (with an `alignment`, MLIR's
     over-allocation and round-up), `memref.dealloc` calls `free` on the

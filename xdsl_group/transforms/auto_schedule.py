@@ -61,9 +61,16 @@ from xdsl.passes import ModulePass, PassPipeline
 from xdsl_group.analysis.affine_utils import linear_form, used_dims
 from xdsl_group.analysis.loop_structure import body_ops, sole_child_loop
 from xdsl_group.analysis.polyhedral import constant_trip_count
-from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, enclosing_loops
+from xdsl_group.dialects.loopnest import (
+    ForOp,
+    LoadOp,
+    StoreOp,
+    YieldOp,
+    enclosing_loops,
+)
 from xdsl_group.errors import LoopnestError
 from xdsl_group.transforms.parallelize_loops import plan_parallelize
+from xdsl_group.transforms.vectorize_loops import LANEWISE_OPS, contiguous_access
 
 VECTOR_BITS = 256
 """The vector width schedules are made for when the host's is not asked
@@ -102,11 +109,15 @@ def host_vector_registers() -> int:
     return 32 if "+avx512f" in host_cpu_features() else 16
 
 
-def vector_count(columns: int, lanes: int) -> int:
-    """Registers one row of `columns` contiguous elements takes as the
-    vectoriser packs it: whole vectors of `lanes`, then the rest in
-    power-of-two pieces (12 floats on 16 lanes: 8 + 4, two registers)."""
+def vector_count(columns: int, lanes: int, vectorized: bool = False) -> int:
+    """Registers one row of `columns` contiguous elements takes: vectorised
+    by `vectorize-loops`, whole vectors of `lanes` and one (shorter) vector
+    for the rest; else as LLVM's SLP vectoriser packs unrolled copies, the
+    rest in power-of-two pieces (12 floats on 16 lanes: 8 + 4, two
+    registers)."""
     whole, rest = divmod(columns, lanes)
+    if vectorized:
+        return whole + (rest > 0)
     return whole + rest.bit_count()
 
 
@@ -118,10 +129,11 @@ class Block:
     rows: int
     columns: int
     lanes: int
+    vectorized: bool = False
 
     @property
     def column_vectors(self) -> int:
-        return vector_count(self.columns, self.lanes)
+        return vector_count(self.columns, self.lanes, self.vectorized)
 
     def accumulators(self) -> int:
         return self.rows * self.column_vectors
@@ -132,14 +144,19 @@ class Block:
 
 
 def step_cycles(
-    rows: int, columns: int, lanes: int, operands: Sequence[tuple[bool, bool, bool]]
+    rows: int,
+    columns: int,
+    lanes: int,
+    operands: Sequence[tuple[bool, bool, bool]],
+    vectorized: bool = False,
 ) -> float:
     """Estimated cycles of one reduction step (one iteration of the
     innermost reduction loop) of a `rows` x `columns` block.  `operands`
     says, for each operand load, whether it uses the row loop, the column
     loop, and whether it is contiguous along the columns (one vector load
-    per register instead of one load per column)."""
-    vectors = vector_count(columns, lanes)
+    per register instead of one load per column).  `vectorized`: the
+    columns are a `vectorize-loops` loop (see `vector_count`)."""
+    vectors = vector_count(columns, lanes, vectorized)
     fmas = rows * vectors
     loads = 0
     for uses_row, uses_column, contiguous in operands:
@@ -155,6 +172,7 @@ def nest_cycles(
     columns: int,
     lanes: int,
     operands: Sequence[tuple[bool, bool, bool]],
+    vectorized: bool = False,
 ) -> float:
     """Estimated cycles per reduction step of the whole rows x columns
     output: full blocks plus the tail blocks (which are blocked and unrolled
@@ -163,15 +181,19 @@ def nest_cycles(
     for r, nr in ((rows, row_trip // rows), (row_trip % rows, 1)):
         for c, nc in ((columns, column_trip // columns), (column_trip % columns, 1)):
             if r and c and nr and nc:
-                total += nr * nc * step_cycles(r, c, lanes, operands)
+                total += nr * nc * step_cycles(r, c, lanes, operands, vectorized)
     return total
 
 
-def unrolled_copies(row_trip: int, column_trip: int, rows: int, columns: int) -> int:
-    """Statement copies the unrolled full and tail blocks make."""
+def unrolled_copies(
+    row_trip: int, column_trip: int, rows: int, columns: int, lanes: int = 0
+) -> int:
+    """Statement copies the unrolled full and tail blocks make (with `lanes`,
+    vectorised columns: one copy per vector)."""
     row_sizes = {rows} | ({row_trip % rows} if row_trip % rows else set())
     column_sizes = {columns} | ({column_trip % columns} if column_trip % columns else set())
-    return sum(r * c for r in row_sizes for c in column_sizes)
+    per_row = (lambda c: -(-c // lanes)) if lanes else (lambda c: c)
+    return sum(r * per_row(c) for r in row_sizes for c in column_sizes)
 
 
 def ranked_blocks(
@@ -182,6 +204,7 @@ def ranked_blocks(
     operands: Sequence[tuple[bool, bool, bool]],
     max_unrolled: int = MAX_UNROLLED,
     wide: bool = False,
+    vectorized: bool = False,
 ) -> list[tuple[float, int, int]]:
     """The (estimated cycles, rows, columns) of the blocks that fit in
     `registers`, best first (`nest_cycles`): rows a power of two up to
@@ -196,7 +219,11 @@ def ranked_blocks(
     registers as accumulators, the rest for the operands of the reduction
     steps LLVM unrolls and overlaps.  Whole 54-column rows (20
     accumulators) ran about 10 % slower than 32-column blocks on the
-    G=8 and G=16 64->64 convolutions there, timed side by side."""
+    G=8 and G=16 64->64 convolutions there, timed side by side (with
+    the 6-column rest in SLP-packed 4 + 2 pieces).
+
+    `vectorized`: the column block is a `vectorize-loops` loop, whose rest
+    takes one register."""
     row_options = {r for r in (1, 2, 4, 8, 16) if r <= min(row_trip, MAX_ROWS)}
     if row_trip <= MAX_ROWS:
         row_options.add(row_trip)
@@ -209,19 +236,20 @@ def ranked_blocks(
     ranked: list[tuple[tuple[float, int, int], tuple[float, int, int]]] = []
     for r in sorted(row_options):
         for c in sorted(column_options):
-            block = Block(r, c, lanes)
+            block = Block(r, c, lanes, vectorized)
             if block.registers() > registers:
                 continue
             if wide and block.accumulators() > registers // 2:
                 continue
-            if r * c > 1 and unrolled_copies(row_trip, column_trip, r, c) > max_unrolled:
+            copies = unrolled_copies(row_trip, column_trip, r, c, lanes if vectorized else 0)
+            if r * c > 1 and copies > max_unrolled:
                 continue
-            cost = nest_cycles(row_trip, column_trip, r, c, lanes, operands)
+            cost = nest_cycles(row_trip, column_trip, r, c, lanes, operands, vectorized)
             ranked.append(((cost, -(r * c), -c), (cost, r, c)))
     ranked.sort()
     if not ranked:
         r, c = 1, min(column_trip, lanes)
-        return [(nest_cycles(row_trip, column_trip, r, c, lanes, operands), r, c)]
+        return [(nest_cycles(row_trip, column_trip, r, c, lanes, operands, vectorized), r, c)]
     return [block for _, block in ranked]
 
 
@@ -273,11 +301,17 @@ def plan_nest(
     max_unrolled: int = MAX_UNROLLED,
     vector_bits: int = VECTOR_BITS,
     rank: int = 0,
+    vectorize: bool = True,
 ) -> NestSchedule | None:
     """The register-blocking steps for the nest under `top`, or None when the
     cost model does not apply to it.  `rank` takes the block (and row loop)
     of that rank in the model's estimate instead of the best (the last one
-    when there are fewer): the candidates a measured search times."""
+    when there are fewer): the candidates a measured search times.
+
+    With `vectorize`, column blocks whose accesses are all contiguous in the
+    column loop or independent of it become `vectorize-loops` loops of the
+    vector length (a rest of any length is one shorter vector); others are
+    unrolled for LLVM's SLP vectoriser (a rest in power-of-two pieces)."""
     chain = _chain(top)
     inner = body_ops(chain[-1])
     if any(isinstance(op, ForOp) for op in inner):
@@ -314,13 +348,21 @@ def plan_nest(
         return None
     tc = trips[columns] or 0
     operand_loads = [l for l in loads if l.memref is not store.memref]
+    vectorized = vectorize and _vectorizable(inner, columns)
 
     def blocks_for(row: ForOp | None) -> list[tuple[float, int, int]]:
         """(cycles per row-loop iteration, rows, columns), best first."""
         operands = [_operand_shape(l, ivs, row, columns) for l in operand_loads]
         tr = (trips[row] or 1) if row is not None else 1
         ranked = ranked_blocks(
-            tr, tc, lanes, registers, operands, max_unrolled, wide=vector_bits >= 512
+            tr,
+            tc,
+            lanes,
+            registers,
+            operands,
+            max_unrolled,
+            wide=vector_bits >= 512,
+            vectorized=vectorized,
         )
         return [(cost / tr, fr, fc) for cost, fr, fc in ranked]
 
@@ -379,11 +421,34 @@ def plan_nest(
                 for rb in r_blocks:
                     phases["sink-columns"].append(f"interchange-loops{{loops={cb},{rb}}}")
     for block in c_blocks:
-        phases["unroll"].append(f"unroll-loops{{loop={block} factor=0}}")
+        if vectorized:
+            phases["unroll"].append(f"vectorize-loops{{loop={block} width={lanes}}}")
+        else:
+            phases["unroll"].append(f"unroll-loops{{loop={block} factor=0}}")
     if rows is not None:
         for block in r_blocks:
             phases["unroll"].append(f"unroll-loops{{loop={block} factor=0}}")
     return NestSchedule(phases)
+
+
+def _vectorizable(body: Sequence[Operation], columns: ForOp) -> bool:
+    """Whether the column loop, once innermost around `body`, passes
+    `vectorize-loops`' body checks (its dependences are those of the nest's
+    output loop, which carries none)."""
+    iv = columns.induction_variable
+    if columns.step_value != 1:
+        return False
+    for op in body:
+        if isinstance(op, LoadOp | StoreOp):
+            if iv in op.indices and not contiguous_access(op, iv):
+                return False
+            if isinstance(op, StoreOp) and iv not in op.indices:
+                return False
+        elif isinstance(op, YieldOp):
+            continue
+        elif iv in op.operands or not isinstance(op, LANEWISE_OPS):
+            return False
+    return True
 
 
 def _tops(module: Operation) -> list[ForOp]:
@@ -506,17 +571,20 @@ def _choose_steps(
 ) -> list[str]:
     accepted: list[NestSchedule] = []
     for top in _tops(module):
-        schedule = plan_nest(top, registers, max_unrolled, vector_bits, rank)
-        if schedule is None or _conflicts(accepted, schedule):
-            continue
-        if _applies(module, _combine([*accepted, schedule])) is not None:
-            accepted.append(schedule)
+        for vectorize in (True, False):
+            schedule = plan_nest(top, registers, max_unrolled, vector_bits, rank, vectorize)
+            if schedule is None or _conflicts(accepted, schedule):
+                continue
+            if _applies(module, _combine([*accepted, schedule])) is not None:
+                accepted.append(schedule)
+                break
     # Mark before unrolling: unrolling keeps the marker, and the proof is
     # cheaper on the rolled loops.
     steps = _combine(accepted, _PHASES[:-1])
     blocked = _applies(module, steps)
     assert blocked is not None
     unrolls = _combine(accepted, _PHASES[-1:])
+    # (and vectorised: those stay innermost)
     unrolled = {_loop_option(u).partition("loop=")[2] for u in unrolls}
     for step in _parallel_steps(blocked, unrolled):
         marked = _applies(blocked, [step])

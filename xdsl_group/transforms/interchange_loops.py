@@ -80,6 +80,7 @@ class BandPermutation(Plan[Permuted]):
                 operands,
                 old.step_value,
                 parallel=old.is_parallel and same_outer,
+                vector_width=old.vector_width_value if same_outer else None,
             )
             new.attributes.update(old.attributes)
             new.location = old.location

@@ -47,6 +47,7 @@ from xdsl_group.dialects.transform_loopnest import (
     PeelOp,
     SplitOp,
     UnrollOp,
+    VectorizeOp,
 )
 from xdsl_group.errors import LoopnestError, TransformationError, format_diagnostic
 from xdsl_group.transforms.bottleneck_loops import plan_bottleneck
@@ -59,6 +60,7 @@ from xdsl_group.transforms.interchange_loops import (
     select_swaps,
 )
 from xdsl_group.transforms.parallelize_loops import plan_parallelize
+from xdsl_group.transforms.vectorize_loops import plan_vectorize
 from xdsl_group.transforms.peel_loops import Peeled, plan_peel
 from xdsl_group.transforms.split_loops import SplitResult, plan_split
 from xdsl_group.transforms.unroll_loops import plan_unroll
@@ -267,6 +269,15 @@ class LoopnestTransformFunctions(InterpreterFunctions):
     ) -> PythonValues:
         loops = self._loops(op, 0, args)
         plans = [self._run(op, plan_parallelize, loop) for loop in loops]
+        apply_plans(plans)  # marks only: every handle stays valid
+        return ()
+
+    @impl(VectorizeOp)
+    def run_vectorize(
+        self, interpreter: Interpreter, op: VectorizeOp, args: PythonValues
+    ) -> PythonValues:
+        loops = self._loops(op, 0, args)
+        plans = [self._run(op, plan_vectorize, loop, op.width_value) for loop in loops]
         apply_plans(plans)  # marks only: every handle stays valid
         return ()
 

@@ -38,3 +38,18 @@ func.func @parallel_marker(%A: memref<64x8xf32>) {
   }
   func.return
 }
+
+// The `vectorize(W)` marker: after `parallel`, before any attributes;
+// generic form `vector_width = W : index`.
+// CHECK-LABEL: func.func @vector_marker
+func.func @vector_marker(%A: memref<4x8xf32>) {
+  // CHECK-NEXT: loopnest.for i %[[I:.*]] in range(4) {
+  loopnest.for i %i in range(4) {
+    // CHECK-NEXT: loopnest.for j %[[J:.*]] in range(8) parallel vectorize(4) attributes {tag = 2 : i64} {
+    loopnest.for j %j in range(8) parallel vectorize(4) attributes {tag = 2} {
+      %v = loopnest.load %A[%i, %j] : memref<4x8xf32>
+      loopnest.store %v, %A[%i, %j] : memref<4x8xf32>
+    }
+  }
+  func.return
+}

@@ -125,6 +125,15 @@ func.func @negative_step(%A: memref<8xf32>) {
 
 // -----
 
+func.func @zero_width(%A: memref<8xf32>) {
+  loopnest.for i %i in range(8) vectorize(0) {
+  }
+  func.return
+}
+// CHECK: error: 'loopnest.for' op (loop 'i'): the vector width 0 is not positive
+
+// -----
+
 func.func @two_result_bound(%A: memref<8xf32>) {
   "loopnest.for"() <{loop_name = "i", lower_bound = affine_map<() -> (0, 1)>, upper_bound = affine_map<() -> (4)>, step = 1 : index}> ({
   ^bb0(%i: index):

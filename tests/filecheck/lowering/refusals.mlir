@@ -89,3 +89,21 @@ func.func @assert(%c: i1) {
   func.return
 }
 // CHECK: error: 'cf.assert' op: unsupported op 'cf.assert': loopnest-convert-cf-to-llvm lowers cf.br and cf.cond_br only
+
+// -----
+
+// A vectorize(W) marker the loop no longer satisfies (here written by hand
+// on a loop with a loop inside) is refused, not lowered as a plain loop.
+builtin.module {
+  func.func @marked_outer(%A: memref<4x4xf32>) {
+    loopnest.for i %i in range(4) vectorize(4) {
+      loopnest.for j %j in range(4) {
+        %v = loopnest.load %A[%i, %j] : memref<4x4xf32>
+        loopnest.store %v, %A[%i, %j] : memref<4x4xf32>
+      }
+    }
+    func.return
+  }
+}
+
+// CHECK: error: 'loopnest.for' op (loop 'i'): loop 'i' is marked vectorize(4) but cannot be vectorised: it is not innermost: loop 'j' is inside it

@@ -113,3 +113,42 @@ builtin.module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// CHECK: error: 'transform.loopnest.vectorize' op: cannot vectorize loop 'i': it is not innermost: loop 'j' is inside it
+// CHECK-NEXT: note: 'loopnest.for' op (loop 'i'): when applied to this loop
+builtin.module attributes {transform.with_named_sequence} {
+  func.func @v(%A: memref<8x8xf32>) {
+    loopnest.for i %i in range(8) {
+      loopnest.for j %j in range(8) {
+        %v = loopnest.load %A[%i, %j] : memref<8x8xf32>
+        loopnest.store %v, %A[%i, %j] : memref<8x8xf32>
+      }
+    }
+    func.return
+  }
+  transform.named_sequence @__transform_main(%root: !transform.any_op) {
+    %i = transform.loopnest.match "i" in %root : (!transform.any_op) -> !transform.any_op
+    transform.loopnest.vectorize %i : !transform.any_op
+    transform.yield
+  }
+}
+
+// -----
+
+// CHECK: error: 'transform.loopnest.vectorize' op: width must be 0 (the whole loop) or positive, got -4
+builtin.module attributes {transform.with_named_sequence} {
+  func.func @w(%A: memref<8xf32>) {
+    loopnest.for i %i in range(8) {
+      %v = loopnest.load %A[%i] : memref<8xf32>
+      loopnest.store %v, %A[%i] : memref<8xf32>
+    }
+    func.return
+  }
+  transform.named_sequence @__transform_main(%root: !transform.any_op) {
+    %i = transform.loopnest.match "i" in %root : (!transform.any_op) -> !transform.any_op
+    transform.loopnest.vectorize %i {width = -4 : i64} : !transform.any_op
+    transform.yield
+  }
+}

@@ -123,9 +123,11 @@ def test_auto_schedule_computes_the_reference(name: str):
 def test_auto_schedule_blocks_by_the_cost_model():
     """The block minimising the estimated cycles within the registers: on
     32 registers 8 channels x 24 columns (3 vectors) for 54 columns, with
-    the 6-column tail blocked and unrolled as well; 4 x 24 on 16 registers;
-    8 channels x the 7 columns; oh x ow for a depthwise conv (its channel
-    loops run once per group)."""
+    the 6-column tail blocked as well, the column blocks vectorised; 4 x 24
+    on 16 registers; 16 channels x the 7 columns (one vector); oh x ow for a
+    depthwise conv (its channel loops run once per group).  A stride-2
+    conv's columns are not contiguous in the input: unrolled instead, for
+    LLVM's SLP vectoriser."""
     dense = xdsl_group.parse(conv_text(64, 64, 56, 56))
     wide = schedule_pipeline(dense, registers=32, vector_bits=256)
     assert "split-loops{loop=co factor=8}" in wide
@@ -133,7 +135,7 @@ def test_auto_schedule_blocks_by_the_cost_model():
     assert "interchange-loops{order=ci,kh,kw,ow_i}" in wide
     assert "interchange-loops{order=ci,kh,kw,ow_tail}" in wide
     assert wide.endswith(
-        "unroll-loops{loop=ow_i factor=0},unroll-loops{loop=ow_tail factor=0},"
+        "vectorize-loops{loop=ow_i width=8},vectorize-loops{loop=ow_tail width=8},"
         "unroll-loops{loop=co_i factor=0}"
     )
     assert "parallelize-loops{loop=co}" in wide
@@ -142,13 +144,14 @@ def test_auto_schedule_blocks_by_the_cost_model():
     small = schedule_pipeline(
         xdsl_group.parse(conv_text(512, 8, 7, 7)), registers=32, vector_bits=256
     )
-    # 7 columns take three registers a row (4 + 2 + 1 floats): 8 rows fit.
-    assert "split-loops{loop=co factor=8}" in small and "split-loops{loop=ow" not in small
-    assert "unroll-loops{loop=ow factor=0}" in small
+    # 7 columns take one register a row: 16 rows fit.
+    assert "split-loops{loop=co factor=16}" in small and "split-loops{loop=ow" not in small
+    assert "vectorize-loops{loop=ow width=8}" in small
     strided = schedule_pipeline(
         xdsl_group.parse(conv_text(128, 4, 28, 28, stride=2)), registers=16, vector_bits=256
     )
     assert "split-loops{loop=ow factor=8}" in strided
+    assert "unroll-loops{loop=ow_i factor=0}" in strided and "vectorize-loops" not in strided
     depthwise = schedule_pipeline(
         xdsl_group.apply(
             xdsl_group.parse(conv_text(8, 8, 12, 20)), "group-loops{loops=co,ci groups=8}"
@@ -157,6 +160,7 @@ def test_auto_schedule_blocks_by_the_cost_model():
         vector_bits=256,
     )
     assert "split-loops{loop=ow factor=16}" in depthwise
+    assert "vectorize-loops{loop=ow_i width=8}" in depthwise
     assert "unroll-loops{loop=oh factor=0}" in depthwise
     assert "parallelize-loops{loop=g}" in depthwise
     # The pass states the same pipeline for the same registers.
@@ -166,23 +170,28 @@ def test_auto_schedule_blocks_by_the_cost_model():
 
 
 def test_auto_schedule_follows_the_vector_width():
-    """With 512-bit vectors (16 floats) the whole 56-column row (3 vectors
-    + 8 floats: 4 registers) is one block, 4 channels high (16
-    accumulators, half the registers); 54 columns would take 5 registers a
-    row (16 + 16 + 16 + 4 + 2), so they are split into 32 + 22.  The
-    default width is the host's, as LLVM vectorises."""
+    """With 512-bit vectors (16 floats) a dense conv's 54 columns are split
+    into 32 + 22 (two vectors each, 16 accumulators with 8 channels); a G=16
+    grouped conv, 4 channels a group, takes the whole row in one block
+    (4 vectors, the last of 6 floats: 16 accumulators, half the
+    registers).  Without vectorisation (a stride-2 conv), the rest of a
+    row costs a register per power-of-two piece.  The default width is
+    the host's, as LLVM vectorises."""
     from xdsl_group.jit import host_cpu_features, host_vector_bits
 
     dense = xdsl_group.parse(conv_text(64, 64, 56, 56))
-    wide = schedule_pipeline(dense, registers=32, vector_bits=512)
-    assert "split-loops{loop=co factor=4}" in wide
-    assert "split-loops{loop=ow" not in wide
-    assert "interchange-loops{order=oh,ci,kh,kw,co_i,ow}" in wide
-    assert wide.endswith("unroll-loops{loop=ow factor=0},unroll-loops{loop=co_i factor=0}")
     odd = schedule_pipeline(
         xdsl_group.parse(conv_text(64, 64, 54, 54)), registers=32, vector_bits=512
     )
-    assert "split-loops{loop=co factor=4}" in odd and "split-loops{loop=ow factor=32}" in odd
+    assert "split-loops{loop=co factor=8}" in odd and "split-loops{loop=ow factor=32}" in odd
+    assert "vectorize-loops{loop=ow_tail width=16}" in odd
+    grouped = xdsl_group.apply(
+        xdsl_group.parse(conv_text(64, 64, 56, 56)), "group-loops{loops=co,ci groups=16 compact=true}"
+    )
+    row = schedule_pipeline(grouped, registers=32, vector_bits=512)
+    assert "split-loops" not in row
+    assert "interchange-loops{order=oh,ci,kh,kw,co,ow}" in row
+    assert row.endswith("vectorize-loops{loop=ow width=16},unroll-loops{loop=co factor=0}")
     bits = host_vector_bits()
     features = host_cpu_features()
     assert bits in (128, 256, 512)
@@ -214,9 +223,11 @@ def test_ranked_blocks_count_tails():
     # At most 64 copies (full and tail blocks together): 8 x 24 is out.
     rows, columns = best_block(64, 54, 8, 32, conv, max_unrolled=64)
     assert rows * columns + rows * (54 % columns) <= 64
+    # Vectorised columns count one copy per vector: 8 x 24 makes 8 x 3 + 8 x 1.
     dense = xdsl_group.parse(conv_text(64, 64, 56, 56))
+    assert "factor=24" in schedule_pipeline(dense, registers=32, max_unrolled=32, vector_bits=256)
     assert "factor=24" not in schedule_pipeline(
-        dense, registers=32, max_unrolled=64, vector_bits=256
+        dense, registers=32, max_unrolled=16, vector_bits=256
     )
 
 
