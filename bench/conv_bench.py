@@ -360,26 +360,31 @@ are in the table above). The schedules depend on the machine:
 `auto-schedule` blocks for the vector width LLVM uses on the host (512 bits
 on Zen 4, 256 on AVX2 cores and on Rocket Lake) and its register count.
 
-- Dense 64->64 layer on Zen 4: a block of 4 output channels x 32 columns (8
-  zmm accumulators) and its 4 x 22 tail (16 + 4 + 2 floats a row) updated
-  by fused multiply-adds inside `ci, kh, kw`; LLVM unrolls `kw` and keeps
-  the block in registers. Per `kw` step the main block issues 8 FMAs for 2
-  input loads and 4 weight broadcasts: it is FMA-bound (Zen 4 issues one
-  512-bit FMA a cycle, as two 256-bit halves on its two FMA pipes). What is
-  left is lane use: 54 output columns fill 3 vectors and two partial ones
-  per row, about 84 % of the FMA slots; an `ow` multiple of 16 would not
-  lose them. For scale, OpenBLAS's single-thread 512x512 sgemm ran at
-  89 GFLOP/s on this machine in a separate measurement.
-- Narrow layers are limited the same way, more: 512x7x7 has 5 output
-  columns, packed as 4 + 1 floats (an xmm register and a scalar), so its
-  FMAs use a fraction of the lanes; vectorising along the output channels
-  instead would need their stride to be 1, i.e. another output layout.
+- Dense 64->64 layer on Zen 4: a block of 8 output channels x 32 columns
+  and its 8 x 22 tail, the columns vectorised (`vectorize-loops`: two
+  16-lane vectors a row, the tail's second one 6 lanes in a ymm register),
+  updated by fused multiply-adds inside `ci, kh, kw`; LLVM unrolls `kw` and
+  keeps the block in registers. It is FMA-bound (Zen 4 issues one 512-bit
+  FMA a cycle, as two 256-bit halves). 54 columns now fill 3 zmm and one
+  ymm register a row (54 of 56 lanes of the slots used); before the
+  vectorised tails (unrolled copies left to LLVM's SLP vectoriser) they
+  took 3 zmm + 2 xmm (84 %). For scale, this machine's FMA peak is about
+  116 GFLOP/s on one core (a register-only loop of independent FMAs) and
+  OpenBLAS's single-thread 512x512 sgemm ran at 89 GFLOP/s.
+- G=16: 4 channels (a group) x the whole 54-column row, 16 accumulators;
+  it runs at about 85 % of that peak in a quiet run. What remains is the
+  per-block overhead of a short reduction (36 steps between loading and
+  storing the 16 accumulators) and the input loads; a hand-written LLVM
+  kernel of the same block with one flattened 36-step reduction loop ran
+  about 5 % faster side by side.
+- Narrow layers: 512x7x7 has 5 output columns, one ymm register a row
+  with 5 of its 8 lanes used (before: 4 + 1 floats, an xmm register and a
+  scalar), in blocks 16 channels high; vectorising along the output
+  channels instead would need another output layout.
 - PyTorch (oneDNN) uses AVX-512 kernels with blocked weight layouts here;
   at its best its dense and G<=8 convolutions run near the machine's FMA
   peak (dense up to 100 GFLOP/s, G=4 0.6 ms, G=8 0.43 ms in runs of the same
-  day), and then the floors for G=4 (1.2x), G=8 (1.6x) and G=16 (3x) ask
-  for more than the nests' 54-column lane use allows at that peak; in other
-  runs PyTorch's grouped kernels are up to 40 % slower and the floors hold.
+  day); its grouped kernels vary by up to 40 % from run to run.
   Its grouped kernels lose efficiency from G=8 on (G=16 and G=32 well below
   its dense rate), which is where the nests win most.
 - Grouped layers do CI/G x 9 multiply-adds per output (36 at G=16): each
