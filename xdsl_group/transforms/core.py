@@ -69,6 +69,21 @@ class LoopPlan(Plan[ProducedT], ABC):
         return (self.loop,)
 
 
+class MarkPlan(Plan[ForOp], ABC):
+    """A plan that only marks `self.loop` (a field of the subclass): it
+    replaces nothing, so every reference held before stays valid."""
+
+    loop: ForOp
+
+    @property
+    def anchor(self) -> ForOp:
+        return self.loop
+
+    @property
+    def consumed(self) -> tuple[ForOp, ...]:
+        return ()
+
+
 def apply_plans(plans: Sequence[Plan[ProducedT]]) -> list[ProducedT]:
     """Apply plans that were all checked first, in order.
 

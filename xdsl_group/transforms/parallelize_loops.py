@@ -12,21 +12,13 @@ from xdsl_group.analysis.dependences import carried_dependence
 from xdsl_group.analysis.loop_structure import loops_named, require_known
 from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, YieldOp
 from xdsl_group.errors import LoopnestError, TransformationError
-from xdsl_group.transforms.core import LoopTransformationPass, Plan
+from xdsl_group.transforms.core import LoopTransformationPass, MarkPlan
 
 @dataclass(frozen=True)
-class Parallelize(Plan[ForOp]):
+class Parallelize(MarkPlan):
     """Mark `loop` parallel (checked: it carries no dependence)."""
 
     loop: ForOp
-
-    @property
-    def anchor(self) -> ForOp:
-        return self.loop
-
-    @property
-    def consumed(self) -> tuple[ForOp, ...]:
-        return ()
 
     def apply(self, rewriter: PatternRewriter) -> ForOp:
         self.loop.is_parallel = True

@@ -16,7 +16,7 @@ from xdsl_group.analysis.loop_structure import body_ops, loops_named, require_kn
 from xdsl_group.analysis.polyhedral import constant_trip_count
 from xdsl_group.dialects.loopnest import ForOp, LoadOp, StoreOp, YieldOp
 from xdsl_group.errors import LoopnestError, TransformationError
-from xdsl_group.transforms.core import LoopTransformationPass, Plan
+from xdsl_group.transforms.core import LoopTransformationPass, MarkPlan
 
 LANEWISE_OPS: tuple[type[Operation], ...] = (
     arith.AddfOp,
@@ -118,19 +118,11 @@ def _memref_name(value: SSAValue) -> str:
 
 
 @dataclass(frozen=True)
-class Vectorize(Plan[ForOp]):
+class Vectorize(MarkPlan):
     """Mark `loop` `vectorize(width)` (checked)."""
 
     loop: ForOp
     width: int
-
-    @property
-    def anchor(self) -> ForOp:
-        return self.loop
-
-    @property
-    def consumed(self) -> tuple[ForOp, ...]:
-        return ()
 
     def apply(self, rewriter: PatternRewriter) -> ForOp:
         self.loop.vector_width_value = self.width
