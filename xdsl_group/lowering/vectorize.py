@@ -28,6 +28,7 @@ from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     IndexType,
     IntegerAttr,
+    IntegerType,
     VectorType,
     i1,
     i64,
@@ -209,5 +210,5 @@ def _first_lanes(value: SSAValue, n: int) -> vector.ShuffleOp:
 
 
 def _zero(element: Attribute) -> int | float:
-    return 0 if isinstance(element, IndexType) or hasattr(element, "signedness") else 0.0
+    return 0 if isinstance(element, IndexType | IntegerType) else 0.0
 

@@ -69,15 +69,9 @@ class LoopPlan(Plan[ProducedT], ABC):
         return (self.loop,)
 
 
-class MarkPlan(Plan[ForOp], ABC):
+class MarkPlan(LoopPlan[ForOp], ABC):
     """A plan that only marks `self.loop` (a field of the subclass): it
     replaces nothing, so every reference held before stays valid."""
-
-    loop: ForOp
-
-    @property
-    def anchor(self) -> ForOp:
-        return self.loop
 
     @property
     def consumed(self) -> tuple[ForOp, ...]:
