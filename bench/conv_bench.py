@@ -396,10 +396,22 @@ on Zen 4, 256 on AVX2 cores and on Rocket Lake) and its register count.
   speed on the same schedule.
 - Threads: `threads=2` runs the outermost parallel loop (the output-channel
   block loop, or the group loop) in two halves on this 2-core virtual
-  machine. Layers under about 0.4 ms gain little or nothing: a round trip
-  through the Python thread runtime and the worker's wake-up cost tens of
-  microseconds (one thread runs the region in place, without the runtime);
-  PyTorch on 2 threads is slower than on 1 for the same layers.
+  machine. The dense layers gain 1.5-1.9x; what limits them is the virtual
+  machine: in some calls both halves run at half speed (the two virtual
+  cores then share a physical one), and a sleeping core can take up to a
+  millisecond to wake. The pool's workers spin for 1 ms after a range
+  before sleeping, which hides the wake-up when calls follow each other
+  (the first runtime, whose Python workers slept at once, gave 1.5x).
+  Layers under about 0.3 ms gain little: the round trip through the
+  runtime's Python callback costs tens of microseconds (one thread runs the
+  region in place, without the runtime).
+- PyTorch runs with `OMP_WAIT_POLICY=PASSIVE` (set above): by default its
+  OpenMP workers spin long after each call and took the second core from
+  the calls interleaved with them (our 2-thread calls ran up to 3x slower).
+  Passive waiting costs PyTorch its own wake-ups: alone, with 3 ms between
+  calls, its 2-thread dense 64->64 56x56 conv took 1.30 ms by default and
+  1.67 ms passive. The `fast 2T / torch 2T` column is therefore
+  favourable to the nests; no floor uses it.
 - PyTorch's time for one layer varies from run to run on this shared
   machine by up to about 40 % (G=16: 0.41 to 0.73 ms in runs of the same
   day), more than the nests' times do, so the grouped ratios move with it;
@@ -555,7 +567,7 @@ def schedules_part(args) -> tuple[str, bool]:
         "(`auto-schedule`'s choice unless stated), compiled by `xdsl_group.jit` exact and with "
         "`fast_math=True`, on 1 and 2 threads (`threads=2` runs the loop the schedule marks "
         "`parallel` on two threads). PyTorch: `torch.nn.functional.conv2d(groups=G)`, no padding, "
-        "`torch.set_num_threads(1)` / `(2)`. All six are timed in interleaved rounds "
+        "`torch.set_num_threads(1)` / `(2)`, `OMP_WAIT_POLICY=PASSIVE` (see the notes below). All six are timed in interleaved rounds "
         "(medians), so the ratios compare calls made under the same load. GFLOP/s counts "
         "the useful multiply-adds.\n\n"
         + "\n".join(table) + "\n\nFloors of the schedule issue (same run):\n\n"

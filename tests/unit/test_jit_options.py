@@ -8,8 +8,10 @@ f32 dot product (for fast-math), numpy's own integer division (errors).
 
 from __future__ import annotations
 
+import os
 import re
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -304,3 +306,60 @@ def test_one_thread_runs_regions_in_place_unless_a_call_wants_more(monkeypatch):
     with pytest.raises(KeyError), parallel_runtime.running(3):
         raise KeyError("interrupted")
     assert parallel_runtime._requests.value == 0
+
+
+def _stress(fn, I, W, want, calls: int) -> list[str]:
+    """`calls` calls of `fn` on a thread of their own, with a deadline: a
+    lost wake-up in the pool shows as a hang, reported, not waited for."""
+    failures: list[str] = []
+
+    def body() -> None:
+        for k in range(calls):
+            if not np.array_equal(run(fn, I, W), want):
+                failures.append(f"call {k}")
+
+    t = threading.Thread(target=body, daemon=True)
+    t.start()
+    t.join(timeout=120)
+    return failures + (["still running after 120 s (a lost wake-up?)"] if t.is_alive() else [])
+
+
+@pytest.mark.parametrize("spin", [0.0, 2e-6])
+def test_the_pool_hands_out_and_collects_ranges_when_threads_sleep(monkeypatch, spin):
+    """Without spinning (or with very little), every hand-over goes through
+    the pool's condition variables: workers sleep between calls and the
+    caller sleeps until the last range is done."""
+    monkeypatch.setattr(parallel_runtime, "SPIN_SECONDS", spin)
+    module = xdsl_group.parse(marked((EXAMPLES / "conv2d.mlir").read_text(), "co"))
+    I, W = conv_inputs(np.random.default_rng(7))
+    want = run(xdsl_group.jit(module, "conv2d"), I, W)
+    for threads in (2, 3):
+        fn = xdsl_group.jit(module, "conv2d", threads=threads)
+        assert _stress(fn, I, W, want, 300) == []
+
+
+def test_idle_workers_sleep():
+    """After a call, the workers spin for about `SPIN_SECONDS` at most and
+    then sleep: an idle process takes (almost) no CPU time."""
+    module = xdsl_group.parse(marked((EXAMPLES / "conv2d.mlir").read_text(), "co"))
+    I, W = conv_inputs(np.random.default_rng(8))
+    run(xdsl_group.jit(module, "conv2d", threads=2), I, W)
+    time.sleep(0.05 + 2 * parallel_runtime.SPIN_SECONDS)
+    cpu, wall = time.process_time(), time.perf_counter()
+    time.sleep(0.3)
+    assert time.process_time() - cpu < 0.1 * (time.perf_counter() - wall)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_runs_parallel_regions_on_a_pool_of_its_own():
+    module = xdsl_group.parse(marked((EXAMPLES / "conv2d.mlir").read_text(), "co"))
+    I, W = conv_inputs(np.random.default_rng(9))
+    want = run(xdsl_group.jit(module, "conv2d"), I, W)
+    fn = xdsl_group.jit(module, "conv2d", threads=2)
+    assert np.array_equal(run(fn, I, W), want)  # the parent's workers exist
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status only
+        ok = not _stress(fn, I, W, want, 20)
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
