@@ -65,12 +65,11 @@ from xdsl_group.dialects.loopnest import (
     ForOp,
     LoadOp,
     StoreOp,
-    YieldOp,
     enclosing_loops,
 )
 from xdsl_group.errors import LoopnestError
 from xdsl_group.transforms.parallelize_loops import plan_parallelize
-from xdsl_group.transforms.vectorize_loops import LANEWISE_OPS, contiguous_access
+from xdsl_group.transforms.vectorize_loops import body_vectorization_problem
 
 VECTOR_BITS = 256
 """The vector width schedules are made for when the host's is not asked
@@ -435,20 +434,9 @@ def _vectorizable(body: Sequence[Operation], columns: ForOp) -> bool:
     """Whether the column loop, once innermost around `body`, passes
     `vectorize-loops`' body checks (its dependences are those of the nest's
     output loop, which carries none)."""
-    iv = columns.induction_variable
-    if columns.step_value != 1:
-        return False
-    for op in body:
-        if isinstance(op, LoadOp | StoreOp):
-            if iv in op.indices and not contiguous_access(op, iv):
-                return False
-            if isinstance(op, StoreOp) and iv not in op.indices:
-                return False
-        elif isinstance(op, YieldOp):
-            continue
-        elif iv in op.operands or not isinstance(op, LANEWISE_OPS):
-            return False
-    return True
+    return columns.step_value == 1 and (
+        body_vectorization_problem(body, columns.induction_variable, columns.name_str) is None
+    )
 
 
 def _tops(module: Operation) -> list[ForOp]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xdsl.dialects import arith
@@ -76,13 +77,21 @@ def vectorization_problem(loop: ForOp) -> str | None:
         return f"its step is {loop.step_value}, not 1"
     if constant_trip_count(loop) is None:
         return "its trip count is not constant"
-    iv = loop.induction_variable
-    varying = varying_values(loop)
-    for op in body_ops(loop):
+    return body_vectorization_problem(body_ops(loop), loop.induction_variable, loop.name_str)
+
+
+def body_vectorization_problem(ops: Sequence[Operation], iv: SSAValue, name: str) -> str | None:
+    """`vectorization_problem`'s rule for a body: why `ops`, run by a loop
+    `name` of induction variable `iv`, have no vector form, or None.  Also
+    used by `auto-schedule` on a loop that becomes innermost only later."""
+    varying: set[SSAValue] = {iv}  # as `varying_values`, built in order
+    for op in ops:
         if isinstance(op, ForOp):
             return f"it is not innermost: loop '{op.name_str}' is inside it"
         if isinstance(op, YieldOp):
             continue
+        if any(v in varying for v in op.operands):
+            varying.update(op.results)
         if isinstance(op, LoadOp | StoreOp):
             if any(v in varying and v is not iv for v in op.indices):
                 return f"'{op.name}' indexes with a value computed in the loop"
@@ -90,13 +99,12 @@ def vectorization_problem(loop: ForOp) -> str | None:
                 if not contiguous_access(op, iv):
                     return (
                         f"'{op.name}' of {_memref_name(op.memref)} is not contiguous in "
-                        f"'{loop.name_str}' (only the last index may use it, with "
-                        "coefficient 1)"
+                        f"'{name}' (only the last index may use it, with coefficient 1)"
                     )
             elif isinstance(op, StoreOp):
                 return (
                     f"'{op.name}' to {_memref_name(op.memref)} does not use "
-                    f"'{loop.name_str}': every iteration writes the same element"
+                    f"'{name}': every iteration writes the same element"
                 )
             if isinstance(op, LoadOp) and not _element_ok(op.result):
                 return f"'{op.name}' loads {op.result.type}, which has no vector form here"
@@ -104,7 +112,7 @@ def vectorization_problem(loop: ForOp) -> str | None:
         if not is_side_effect_free(op):
             return f"it contains '{op.name}', whose memory effects are unknown"
         if iv in op.operands:
-            return f"'{op.name}' uses the induction variable '{loop.name_str}' as a value"
+            return f"'{op.name}' uses the induction variable '{name}' as a value"
         if any(v in varying for v in op.operands):
             if not isinstance(op, LANEWISE_OPS):
                 return f"'{op.name}' has no element-wise vector form here"
