@@ -301,15 +301,19 @@ def run_both(module, arrays) -> tuple[list[np.ndarray], list[np.ndarray]]:
     return interp, native
 
 
+def examples(n: int):
+    """The properties' hypothesis settings: `n` examples, reproducible, no deadline."""
+    return settings(
+        max_examples=n, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+    )
+
+
 # How often each kind of step was accepted; the property test must see every
 # kind accepted, or it would be testing refusals only.
 ACCEPTED: dict[str, int] = {}
 
 
-@settings(
-    max_examples=400, deadline=None, derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@examples(400)
 @given(nest=nests(), seed=st.integers(0, 2**16), data=st.data())
 def _random_nests_and_transformations(nest: Nest, seed: int, data):
     check(nest, seed, data, TRANSFORMS)
@@ -323,10 +327,7 @@ def test_random_nests_interpreter_equals_jit():
     assert ACCEPTED.get("group emulated", 0) >= 20, ACCEPTED
 
 
-@settings(
-    max_examples=150, deadline=None, derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@examples(150)
 @given(nest=nests(), seed=st.integers(0, 2**16), data=st.data())
 def _random_nests_and_schedules(nest: Nest, seed: int, data):
     check(nest, seed, data, TRANSFORMS, SCHEDULES)
@@ -340,10 +341,7 @@ VECTOR_SCHEDULES: list[Step] = [
 ]
 
 
-@settings(
-    max_examples=100, deadline=None, derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@examples(100)
 @given(nest=vector_nests(), seed=st.integers(0, 2**16), data=st.data())
 def _random_vector_nests_and_schedules(nest: Nest, seed: int, data):
     check(nest, seed, data, TRANSFORMS, VECTOR_SCHEDULES)
@@ -523,10 +521,7 @@ def races(nest: Nest, loop: str) -> bool:
 PARALLEL_SEEN: dict[bool, int] = {}
 
 
-@settings(
-    max_examples=150, deadline=None, derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@examples(150)
 @given(nest=nests(), data=st.data())
 def _parallelize_matches_enumeration(nest: Nest, data):
     loop = data.draw(st.sampled_from(nest.order))
@@ -555,10 +550,7 @@ def contiguous_or_independent(nest: Nest, array: str, loop: str) -> bool:
 VECTOR_SEEN: dict[bool, int] = {}
 
 
-@settings(
-    max_examples=150, deadline=None, derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@examples(150)
 @given(nest=st.one_of(nests(), vector_nests()), data=st.data())
 def _vectorize_matches_enumeration(nest: Nest, data):
     loop = data.draw(st.sampled_from([*nest.order, nest.order[-1]]))
@@ -746,10 +738,7 @@ def check_layout(nest: Nest, layout: dict[str, Layout], seed: int) -> str:
 LAYOUTS: dict[str, int] = {}
 
 
-@settings(
-    max_examples=100, deadline=None, derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@examples(100)
 @given(nest=nests(), layout=layouts(), seed=st.integers(0, 2**16))
 def _aliased_and_strided(nest: Nest, layout: dict[str, Layout], seed: int):
     kind = check_layout(nest, layout, seed)
