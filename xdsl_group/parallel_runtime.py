@@ -101,6 +101,16 @@ def _word(name: str, index: str) -> str:
     return f"%{name} = getelementptr i64, ptr %p, i64 {index}"
 
 
+# One step of a spin-wait loop `spinning` (counter %i, budget %spin): the
+# CPU's hint, then back to `spinning` or, once the budget is spent, `sleep`.
+_SPIN_STEP = """relaxing:
+  call void @relax()
+  %i1 = add i64 %i, 1
+  %more = icmp ult i64 %i1, %spin
+  br i1 %more, label %spinning, label %sleep
+"""
+
+
 def _pool_ir() -> str:
     """The pool's dispatch: `pool_worker(p, k)` (the loop of worker k, never
     returns), `pool_run(p, entry, ctx, ranges, count, spin)` (range 0 in the
@@ -112,6 +122,7 @@ def _pool_ir() -> str:
     poster checks the count after posting, so no wake-up is lost (both
     `seq_cst`); the caller's wait for `pending == 0` works the same way."""
     relax_decl, relax_call = _relax_instruction()
+    spin_step = _SPIN_STEP
 
     def slot(name: str, field: int) -> str:  # the address of field `field` of slot %s
         return f"  %{name}.w = add i64 %s, {field}\n  %{name} = getelementptr i64, ptr %p, i64 %{name}.w"
@@ -128,12 +139,21 @@ define private void @relax() alwaysinline {{
   ret void
 }}
 
-define private void @broadcast(ptr %p, i64 %which) {{
+; Wake the threads waiting on condition %which if the count (or flag) at
+; %asleep says there are any; read after the caller's own seq_cst update.
+define private void @wake(ptr %p, ptr %asleep, i64 %which) {{
+entry:
+  %n = load atomic i64, ptr %asleep seq_cst, align 8
+  %any = icmp ne i64 %n, 0
+  br i1 %any, label %broadcast, label %done
+broadcast:
   {_word("m", str(_MUTEX))}
   %cv = getelementptr i64, ptr %p, i64 %which
   call i32 @pthread_mutex_lock(ptr %m)
   call i32 @pthread_cond_broadcast(ptr %cv)
   call i32 @pthread_mutex_unlock(ptr %m)
+  br label %done
+done:
   ret void
 }}
 
@@ -162,12 +182,7 @@ spinning:
   %g0 = load atomic i64, ptr %gen acquire, align 8
   %new0 = icmp ne i64 %g0, %seen
   br i1 %new0, label %run, label %relaxing
-relaxing:
-  call void @relax()
-  %i1 = add i64 %i, 1
-  %more = icmp ult i64 %i1, %spin
-  br i1 %more, label %spinning, label %sleep
-sleep:
+{spin_step}sleep:
   call i32 @pthread_mutex_lock(ptr %m)
   atomicrmw add ptr %sleepers, i64 1 seq_cst
   br label %sleeping
@@ -193,11 +208,7 @@ run:
   %last = icmp eq i64 %left, 1
   br i1 %last, label %notify, label %next
 notify:
-  %w = load atomic i64, ptr %waiting seq_cst, align 8
-  %asleep = icmp ne i64 %w, 0
-  br i1 %asleep, label %wake, label %next
-wake:
-  call void @broadcast(ptr %p, i64 {_DONE})
+  call void @wake(ptr %p, ptr %waiting, i64 {_DONE})
   br label %next
 next:
   br label %wait
@@ -238,11 +249,7 @@ posting:
   br i1 %again, label %posting, label %posted
 posted:
   {_word("psl", str(_SLEEPERS))}
-  %sl = load atomic i64, ptr %psl seq_cst, align 8
-  %asleep = icmp ne i64 %sl, 0
-  br i1 %asleep, label %wakeall, label %own
-wakeall:
-  call void @broadcast(ptr %p, i64 {_WORK})
+  call void @wake(ptr %p, ptr %psl, i64 {_WORK})
   br label %own
 own:
   %lo0 = load i64, ptr %ranges, align 8
@@ -255,12 +262,7 @@ spinning:
   %left = load atomic i64, ptr %pending acquire, align 8
   %done = icmp eq i64 %left, 0
   br i1 %done, label %finish, label %relaxing
-relaxing:
-  call void @relax()
-  %i1 = add i64 %i, 1
-  %more = icmp ult i64 %i1, %spin
-  br i1 %more, label %spinning, label %sleep
-sleep:
+{spin_step}sleep:
   {_word("m", str(_MUTEX))}
   {_word("pw", str(_CALLER_WAITING))}
   {_word("cv", str(_DONE))}
