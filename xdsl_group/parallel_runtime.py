@@ -35,10 +35,12 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import math
 import os
 import platform
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -49,7 +51,29 @@ REQUESTS_SYMBOL = "loopnest_parallel_requests"
 # it sleeps; `XDSL_GROUP_SPIN_US` (microseconds) overrides it.  No spinning
 # when there are more threads than cores: a spinning thread would take the
 # core of one with work to do.
-SPIN_SECONDS = float(os.environ.get("XDSL_GROUP_SPIN_US", "1000")) * 1e-6
+DEFAULT_SPIN_SECONDS = 1e-3
+
+
+def spin_seconds(setting: str | None) -> float:
+    """The spin time `XDSL_GROUP_SPIN_US` asks for: microseconds, at least 0;
+    the default when unset, and with a warning when not a number."""
+    if setting is None or not setting.strip():
+        return DEFAULT_SPIN_SECONDS
+    try:
+        value = float(setting)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value):
+        warnings.warn(
+            f"XDSL_GROUP_SPIN_US={setting!r} is not a number of microseconds; "
+            f"spinning {DEFAULT_SPIN_SECONDS * 1e6:.0f} us",
+            stacklevel=3,
+        )
+        return DEFAULT_SPIN_SECONDS
+    return max(0.0, value) * 1e-6
+
+
+SPIN_SECONDS = spin_seconds(os.environ.get("XDSL_GROUP_SPIN_US"))
 # Workers per pool; a call asking for more threads runs on this many + 1.
 MAX_WORKERS = 255
 

@@ -363,3 +363,15 @@ def test_a_forked_child_runs_parallel_regions_on_a_pool_of_its_own():
         os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_the_spin_setting_is_read_leniently():
+    default = parallel_runtime.DEFAULT_SPIN_SECONDS
+    assert parallel_runtime.spin_seconds(None) == default
+    assert parallel_runtime.spin_seconds(" ") == default
+    assert parallel_runtime.spin_seconds("250") == pytest.approx(250e-6)
+    assert parallel_runtime.spin_seconds("0") == 0.0
+    assert parallel_runtime.spin_seconds("-5") == 0.0
+    for bad in ("fast", "nan", "inf"):
+        with pytest.warns(UserWarning, match="XDSL_GROUP_SPIN_US"):
+            assert parallel_runtime.spin_seconds(bad) == default
