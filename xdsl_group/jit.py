@@ -127,14 +127,21 @@ def host_target_machine() -> Any:
 
 
 def _register_c_runtime(llvm: Any) -> None:
-    """Bind the C library functions lowered local buffers call (`malloc`,
-    `free`; `memset` for zero-filling) to this process's own, so MCJIT
-    resolves them whatever the platform's default symbol search."""
+    """Bind the C library functions compiled code calls (`malloc`, `free`
+    and `memset` for lowered local buffers; the pthread mutex and condition
+    functions for the thread pool's dispatch) to this process's own, so
+    MCJIT resolves them whatever the platform's default symbol search."""
     import ctypes.util
 
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
-    for name in ("malloc", "free", "memset"):
-        address = ctypes.cast(getattr(libc, name), ctypes.c_void_p).value
+    # The process's own symbols as well: the pthread functions live in a
+    # library of their own with older C libraries.
+    libraries = (ctypes.CDLL(ctypes.util.find_library("c") or None), ctypes.CDLL(None))
+    for name in (
+        "malloc", "free", "memset",
+        "pthread_mutex_lock", "pthread_mutex_unlock", "pthread_cond_wait", "pthread_cond_broadcast",
+    ):
+        function = next((f for lib in libraries if (f := getattr(lib, name, None)) is not None), None)
+        address = ctypes.cast(function, ctypes.c_void_p).value if function is not None else None
         if address:
             llvm.add_symbol(name, address)
     address = ctypes.cast(_alloc_failed_callback, ctypes.c_void_p).value

@@ -34,7 +34,6 @@ runtime and still runs on one thread.  An exception inside the runtime
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import math
 import os
 import platform
@@ -121,7 +120,8 @@ def _relax_instruction() -> tuple[str, str]:
     return "", ""
 
 
-def _word(name: str, index: str) -> str:
+def _word(name: str, index: int) -> str:
+    """`%name`, the address of word `index` of the pool block `%p`."""
     return f"%{name} = getelementptr i64, ptr %p, i64 {index}"
 
 
@@ -146,7 +146,6 @@ def _pool_ir() -> str:
     poster checks the count after posting, so no wake-up is lost (both
     `seq_cst`); the caller's wait for `pending == 0` works the same way."""
     relax_decl, relax_call = _relax_instruction()
-    spin_step = _SPIN_STEP
 
     def slot(name: str, field: int) -> str:  # the address of field `field` of slot %s
         return f"  %{name}.w = add i64 %s, {field}\n  %{name} = getelementptr i64, ptr %p, i64 %{name}.w"
@@ -171,7 +170,7 @@ entry:
   %any = icmp ne i64 %n, 0
   br i1 %any, label %broadcast, label %done
 broadcast:
-  {_word("m", str(_MUTEX))}
+  {_word("m", _MUTEX)}
   %cv = getelementptr i64, ptr %p, i64 %which
   call i32 @pthread_mutex_lock(ptr %m)
   call i32 @pthread_cond_broadcast(ptr %cv)
@@ -190,12 +189,12 @@ entry:
 {slot("pctx", 2)}
 {slot("plo", 3)}
 {slot("phi", 4)}
-  {_word("pspin", str(_SPIN))}
-  {_word("pending", str(_PENDING))}
-  {_word("sleepers", str(_SLEEPERS))}
-  {_word("waiting", str(_CALLER_WAITING))}
-  {_word("m", str(_MUTEX))}
-  {_word("cv", str(_WORK))}
+  {_word("pspin", _SPIN)}
+  {_word("pending", _PENDING)}
+  {_word("sleepers", _SLEEPERS)}
+  {_word("waiting", _CALLER_WAITING)}
+  {_word("m", _MUTEX)}
+  {_word("cv", _WORK)}
   br label %wait
 wait:
   %seen = phi i64 [ 0, %entry ], [ %g, %next ]
@@ -206,7 +205,7 @@ spinning:
   %g0 = load atomic i64, ptr %gen acquire, align 8
   %new0 = icmp ne i64 %g0, %seen
   br i1 %new0, label %run, label %relaxing
-{spin_step}sleep:
+{_SPIN_STEP}sleep:
   call i32 @pthread_mutex_lock(ptr %m)
   atomicrmw add ptr %sleepers, i64 1 seq_cst
   br label %sleeping
@@ -240,9 +239,9 @@ next:
 
 define void @pool_run(ptr %p, ptr %f, ptr %ctx, ptr %ranges, i64 %count, i64 %spin) {{
 entry:
-  {_word("pspin", str(_SPIN))}
+  {_word("pspin", _SPIN)}
   store atomic i64 %spin, ptr %pspin monotonic, align 8
-  {_word("pending", str(_PENDING))}
+  {_word("pending", _PENDING)}
   %others = sub i64 %count, 1
   store atomic i64 %others, ptr %pending seq_cst, align 8
   %any = icmp sgt i64 %others, 0
@@ -272,7 +271,7 @@ posting:
   %again = icmp slt i64 %k1, %count
   br i1 %again, label %posting, label %posted
 posted:
-  {_word("psl", str(_SLEEPERS))}
+  {_word("psl", _SLEEPERS)}
   call void @wake(ptr %p, ptr %psl, i64 {_WORK})
   br label %own
 own:
@@ -286,10 +285,10 @@ spinning:
   %left = load atomic i64, ptr %pending acquire, align 8
   %done = icmp eq i64 %left, 0
   br i1 %done, label %finish, label %relaxing
-{spin_step}sleep:
-  {_word("m", str(_MUTEX))}
-  {_word("pw", str(_CALLER_WAITING))}
-  {_word("cv", str(_DONE))}
+{_SPIN_STEP}sleep:
+  {_word("m", _MUTEX)}
+  {_word("pw", _CALLER_WAITING)}
+  {_word("cv", _DONE)}
   call i32 @pthread_mutex_lock(ptr %m)
   store atomic i64 1, ptr %pw seq_cst, align 8
   br label %sleeping
@@ -331,10 +330,10 @@ class _Native:
 
         from xdsl_group.jit import host_target_machine
 
-        self.libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        machine = host_target_machine()  # initialises LLVM's native target
-        for name in ("pthread_mutex_lock", "pthread_mutex_unlock", "pthread_cond_wait", "pthread_cond_broadcast"):
-            llvm.add_symbol(name, ctypes.cast(getattr(self.libc, name), ctypes.c_void_p).value)
+        self.libc = ctypes.CDLL(None)  # the process's symbols: libc's and pthread's
+        # Initialises LLVM's native target and binds the C library functions
+        # the dispatch calls (`xdsl_group.jit._register_c_runtime`).
+        machine = host_target_machine()
         module = llvm.parse_assembly(_pool_ir())
         module.verify()
         self.engine = llvm.create_mcjit_compiler(module, machine)

@@ -375,3 +375,21 @@ def test_the_spin_setting_is_read_leniently():
     for bad in ("fast", "nan", "inf"):
         with pytest.warns(UserWarning, match="XDSL_GROUP_SPIN_US"):
             assert parallel_runtime.spin_seconds(bad) == default
+
+
+def test_when_no_worker_can_start_the_caller_runs_every_range(monkeypatch):
+    module = xdsl_group.parse(marked((EXAMPLES / "conv2d.mlir").read_text(), "co"))
+    I, W = conv_inputs(np.random.default_rng(10))
+    want = run(xdsl_group.jit(module, "conv2d"), I, W)
+    fn = xdsl_group.jit(module, "conv2d", threads=2)
+    run(fn, I, W)  # the dispatch is compiled
+    fresh = parallel_runtime._Pools()
+    fresh._native = parallel_runtime._pools._native
+    monkeypatch.setattr(parallel_runtime, "_pools", fresh)  # a pool without workers
+
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    np.testing.assert_array_equal(run(fn, I, W), want)
+    assert fresh._idle and fresh._idle[0].workers == []
